@@ -1,0 +1,35 @@
+# The two commands a newcomer needs: `make lab` and `make test`.
+# Instructors also use `make release` and `make grade`.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+ASSIGNMENT  ?= a1_derivatives
+SUBMISSIONS ?= submitted
+OUT         ?= grades/$(ASSIGNMENT)
+
+.PHONY: lab test release grade clean-venv
+
+# (Re)build the virtual environment whenever requirements.txt or pyproject.toml changes.
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $(STAMP)
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=/lab/tree/course
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+release: $(STAMP)
+	$(BIN)/python -m autograder release $(ASSIGNMENT)
+
+grade: $(STAMP)
+	$(BIN)/python -m autograder grade $(ASSIGNMENT) --submissions $(SUBMISSIONS) --out $(OUT)
+
+clean-venv:
+	rm -rf $(VENV)
