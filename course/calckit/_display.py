@@ -73,3 +73,18 @@ def figure_widget(explorer, controls, readout=None):
         control.observe(refresh, names="value")
     refresh()
     return widgets.VBox([widgets.HBox(list(controls.values())), image, text])
+
+
+def _show_figures_inline():
+    """Let a Figure returned by a helper display as PNG in Jupyter, even before pyplot is used."""
+    try:
+        from IPython import get_ipython
+        shell = get_ipython()
+        if shell is not None and hasattr(shell, "kernel"):
+            from matplotlib_inline.backend_inline import set_matplotlib_formats
+            set_matplotlib_formats("png")
+    except ImportError:  # plain Python: nothing to configure
+        pass
+
+
+_show_figures_inline()
