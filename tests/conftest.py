@@ -1,0 +1,34 @@
+"""Shared paths and helpers for the test suite."""
+import os
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+COURSE_NOTEBOOKS = sorted((REPO / "course").glob("week*/*.ipynb"))
+SOURCE_NOTEBOOKS = sorted((REPO / "source").glob("*/*.ipynb"))
+RELEASE_NOTEBOOKS = sorted((REPO / "release").glob("*/*.ipynb"))
+ASSIGNMENTS = sorted(p.parent.name for p in SOURCE_NOTEBOOKS)
+
+# nbgrader's Gradebook runs the `alembic` command: make the venv's copy findable
+# even when pytest is started without activating the venv.
+os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
+
+
+def nbgrader_meta(cell):
+    return cell.metadata.get("nbgrader", {})
+
+
+def read_notebook(path):
+    return nbformat.read(path, as_version=4)
+
+
+def ids(paths):
+    return [str(Path(p).relative_to(REPO)) for p in paths]
+
+
+@pytest.fixture(scope="session")
+def repo():
+    return REPO
