@@ -1,6 +1,9 @@
 """Command line: `python -m autograder release A` and `python -m autograder grade A ...`."""
 import argparse
+import os
 import sys
+import time
+import warnings
 from pathlib import Path
 
 from .course import CourseError, ensure_tools_on_path, find_course_root
@@ -18,29 +21,53 @@ def build_parser():
     grade.add_argument("--submissions", required=True, type=Path,
                        help="folder laid out as DIR/<student_id>/ASSIGNMENT/ASSIGNMENT.ipynb (read only)")
     grade.add_argument("--out", required=True, type=Path,
-                       help="where grades.csv and feedback/<student_id>/ASSIGNMENT.html are written")
+                       help="where grades.csv, report.html and feedback/<student_id>/ASSIGNMENT.html go")
+    grade.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                       help="submissions graded at once (default: the number of cores)")
     grade.add_argument("--db", default=None,
-                       help="gradebook SQLAlchemy URL (default: sqlite gradebook.db in the course root)")
+                       help="gradebook SQLAlchemy URL (default: sqlite gradebook.db in the course root; "
+                            "PostgreSQL: postgresql+psycopg2://user:password@host/db)")
+    grade.add_argument("--secret-file", type=Path, default=None,
+                       help="course secret for per-student inputs (default: course.secret in the "
+                            "course root, created on first use)")
     return parser
 
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
     ensure_tools_on_path()
+    # nbgrader 0.9.6 trips SQLAlchemy's session warnings inside its own gradebook code.
+    warnings.filterwarnings("ignore", message=".*not in session.*")
     try:
         root = find_course_root()
         if args.command == "release":
             from .release import release_assignment
             print(f"released {release_assignment(root, args.assignment)}")
         elif args.command == "grade":
-            from .grade import grade_assignment
-            from .report import write_grades_csv
-            results = grade_assignment(root, args.assignment, args.submissions, args.out, db_url=args.db)
-            table = write_grades_csv(results, args.out / "grades.csv")
-            failed = [r for r in results if r.status != "graded"]
-            print(f"graded {len(results)} submissions -> {table}"
-                  + (f"; {len(failed)} need attention (see status column)" if failed else ""))
+            return grade(root, args)
     except CourseError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    return 0
+
+
+def grade(root, args):
+    from .grade import grade_assignment
+    from .report import write_grades_csv, write_report
+
+    if args.workers < 1:
+        raise CourseError("--workers must be at least 1")
+    start = time.monotonic()
+    results, info = grade_assignment(root, args.assignment, args.submissions, args.out,
+                                     db_url=args.db, workers=args.workers,
+                                     secret_file=args.secret_file)
+    seconds = time.monotonic() - start
+    test_ids = list(results[0].tests) if results else []
+    table = write_grades_csv(results, args.out / "grades.csv", test_ids)
+    report = write_report(results, info, args.out / "report.html", test_ids, seconds)
+    attention = [r for r in results if r.status != "graded" or r.problem]
+    print(f"graded {len(results)} submissions in {seconds:.1f} s -> {table}, {report}"
+          + (f"; {len(attention)} need attention (see the status column)" if attention else ""))
+    if info["sandbox"].startswith("NOT"):
+        print(f"WARNING: {info['sandbox']}", file=sys.stderr)
     return 0

@@ -1,37 +1,29 @@
-"""Grade a folder of submissions with nbgrader and collect scores and feedback.
+"""Grade a folder of submissions: jobs in parallel, then nbgrader's gradebook and feedback.
 
-The submissions folder is laid out like nbgrader's submitted/
-(DIR/<student_id>/<assignment>/<assignment>.ipynb) and is only ever read: every
-submission is copied into a grading workspace under OUT first.
+DIR is laid out like nbgrader's submitted/ (DIR/<student_id>/<assignment>/<assignment>.ipynb)
+and is only ever read. Each submission is graded by an independent job (autograder.job) in a
+worker process; the results are recorded in the gradebook through nbgrader's API, the
+autograded notebooks are written where nbgrader expects them, and nbgrader renders the
+feedback.
 """
+import multiprocessing
+import os
 import shutil
-from dataclasses import dataclass, field
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 import nbformat
-from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.api import Gradebook
 from nbgrader.apps import NbGraderAPI
 from nbgrader.coursedir import CourseDirectory
 
+from . import sandbox
+from .compile import compile_assignment
 from .course import CourseError, course_config, require_assignment
-
-
-@dataclass
-class StudentResult:
-    student_id: str
-    score: float = 0.0
-    max_score: float = 0.0
-    tests: dict = field(default_factory=dict)   # grade_id -> points earned
-    status: str = "graded"
-    feedback: Path | None = None
-
-
-def graded_cells(source_notebook):
-    """(grade_id, points) of every graded cell, in notebook order."""
-    nb = nbformat.read(source_notebook, as_version=4)
-    return [(cell.metadata["nbgrader"]["grade_id"], float(cell.metadata["nbgrader"].get("points", 0)))
-            for cell in nb.cells
-            if cell.metadata.get("nbgrader", {}).get("grade")]
+from .job import GradingJob, SubmissionResult, grade_submission
+from .progress import Progress
+from .seeds import load_secret, student_seeds
+from .verdict import TestVerdict
 
 
 def student_folders(submissions):
@@ -44,14 +36,18 @@ def student_folders(submissions):
     return students
 
 
-def grade_assignment(root, assignment, submissions, out, db_url=None, log=print):
-    """Grade every student folder in `submissions`; return a list of StudentResult."""
+def grade_assignment(root, assignment, submissions, out, db_url=None, workers=None,
+                     secret_file=None, limits=None, use_sandbox=True, log=print):
+    """Grade every student folder in `submissions`. Returns (results, info) where results is a
+    list of SubmissionResult in student order and info describes the run for the report."""
     root, out, submissions = Path(root).resolve(), Path(out).resolve(), Path(submissions).resolve()
     source = require_assignment(root, assignment)
     students = student_folders(submissions)
-    cells = graded_cells(source / f"{assignment}.ipynb")
-    max_score = sum(points for _, points in cells)
+    secret = load_secret(secret_file, root, log)
+    compiled = compile_assignment(source, assignment)
     db_url = db_url or f"sqlite:///{root / 'gradebook.db'}"
+    workers = max(1, workers or os.cpu_count() or 1)
+    limits = limits or sandbox.Limits()
 
     workspace = out / "workspace"
     if workspace.exists():
@@ -59,68 +55,97 @@ def grade_assignment(root, assignment, submissions, out, db_url=None, log=print)
     shutil.copytree(source, workspace / "source" / assignment)
     config = course_config(root, CourseDirectory__root=str(workspace), CourseDirectory__db_url=db_url)
     api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
-
-    # Generating with the database records the grade cells and the hidden tests
-    # that autograde restores into each submission.
+    # Records the assignment and its grade cells in the gradebook (nbgrader owns that schema).
     generated = api.generate_assignment(assignment, force=True, create=True)
     if not generated["success"]:
-        raise CourseError(f"nbgrader could not generate {assignment}: {generated.get('error')}")
+        raise CourseError(f"nbgrader could not record {assignment} in the gradebook {db_url}: "
+                          f"{_last_line(generated.get('error') or generated.get('log'))}")
 
-    results = []
-    for number, student in enumerate(students, 1):
-        log(f"[{number}/{len(students)}] {student}")
-        result = StudentResult(student, max_score=max_score, tests={grade_id: 0.0 for grade_id, _ in cells})
-        results.append(result)
-        notebook = submissions / student / assignment / f"{assignment}.ipynb"
-        if not notebook.is_file():
-            result.status = f"missing notebook: expected {student}/{assignment}/{assignment}.ipynb"
-            continue
-        problem = notebook_problem(notebook)
-        if problem:
-            result.status = f"unreadable notebook: {problem}"
-            continue
-        shutil.copytree(submissions / student / assignment, workspace / "submitted" / student / assignment)
-        graded = api.autograde(assignment, student, force=True, create=True)
-        if not graded["success"]:
-            result.status = "grading failed: " + _last_line(graded.get("error") or graded.get("log"))
-            continue
-        _read_scores(db_url, assignment, student, result)
-        feedback = api.generate_feedback(assignment, student, force=True)
-        html = workspace / "feedback" / student / assignment / f"{assignment}.html"
-        if feedback["success"] and html.is_file():
-            result.feedback = out / "feedback" / student / f"{assignment}.html"
-            result.feedback.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(html, result.feedback)
-        else:
-            result.status = "graded; feedback failed: " + _last_line(feedback.get("error"))
-    return results
+    jobs = [GradingJob(student, submissions / student / assignment, compiled,
+                       student_seeds(secret, assignment, student, list(compiled.tests)),
+                       limits, use_sandbox) for student in students]
+    results = {}
+    progress = Progress(len(jobs))
+    context = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context) as pool:
+        futures = {pool.submit(grade_submission, job): job for job in jobs}
+        for future in as_completed(futures):
+            job = futures[future]
+            try:
+                result = future.result()
+            except Exception as error:  # a failure of the grader itself: this student only
+                result = SubmissionResult(job.student_id, max_score=compiled.max_score,
+                                          status=f"grading failed: {type(error).__name__}: {error}")
+                result.tests = {g: TestVerdict(g, 0.0, t.points, problem=result.status)
+                                for g, t in compiled.tests.items()}
+            results[job.student_id] = result
+            progress.step(f"{job.student_id}: {result.score:g}/{result.max_score:g}")
 
-
-def notebook_problem(path):
-    """A one-line description of why `path` is not a gradable notebook, or None."""
-    try:
-        nb = nbformat.read(path, as_version=4)
-        nbformat.validate(nb)
-    except Exception as error:  # nbformat raises JSON, validation and version errors alike
-        message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        return f"{type(error).__name__}: {message}"
-    return None
+    ordered = [results[s] for s in students]
+    record_in_gradebook(db_url, assignment, compiled, ordered, workspace)
+    write_feedback(api, assignment, compiled, ordered, workspace, out)
+    info = {"assignment": assignment, "students": len(students), "workers": workers,
+            "sandbox": sandbox.describe(use_sandbox), "db_url": _hide_password(db_url),
+            "limits": limits}
+    return ordered, info
 
 
-def _read_scores(db_url, assignment, student, result):
+def record_in_gradebook(db_url, assignment, compiled, results, workspace):
+    """Scores per grade cell into nbgrader's gradebook; autograded notebooks where nbgrader
+    looks for them (workspace/autograded/<student>/<assignment>/)."""
+    notebook_id = Path(compiled.notebook).stem
     with Gradebook(db_url) as gradebook:
-        try:
-            submission = gradebook.find_submission(assignment, student)
-        except MissingEntry:
-            result.status = "grading failed: no gradebook record"
-            return
-        result.score = float(submission.score)
-        for notebook in submission.notebooks:
-            for grade in notebook.grades:
-                if grade.name in result.tests:
-                    result.tests[grade.name] = float(grade.score)
+        for result in results:
+            gradebook.update_or_create_student(result.student_id)
+            submission = gradebook.update_or_create_submission(assignment, result.student_id)
+            for grade_id, verdict in result.tests.items():
+                grade = gradebook.find_grade(grade_id, notebook_id, assignment, result.student_id)
+                grade.auto_score = verdict.points
+                grade.needs_manual_grade = grade.manual_score is not None
+            del submission
+            gradebook.db.commit()
+            if result.notebook is not None:
+                folder = workspace / "autograded" / result.student_id / assignment
+                folder.mkdir(parents=True, exist_ok=True)
+                nbformat.write(nbformat.from_dict(result.notebook), folder / compiled.notebook)
+
+
+def write_feedback(api, assignment, compiled, results, workspace, out):
+    """nbgrader renders each student's feedback (hidden tests and their tracebacks removed by
+    the preprocessors configured in nbgrader_config.py); a student whose notebook could not be
+    run gets a short page that says why."""
+    graded = [r for r in results if r.notebook is not None]
+    if graded:
+        api.generate_feedback(assignment, force=True)
+    for result in results:
+        target = out / "feedback" / result.student_id / f"{assignment}.html"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        rendered = workspace / "feedback" / result.student_id / assignment / \
+            f"{Path(compiled.notebook).stem}.html"
+        if result.notebook is not None and rendered.is_file():
+            shutil.copyfile(rendered, target)
+        else:
+            target.write_text(_plain_feedback(assignment, result))
+
+
+def _plain_feedback(assignment, result):
+    import html
+    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{assignment}: feedback"
+            f"</title></head><body><h1>{html.escape(assignment)}: {result.score:g} / "
+            f"{result.max_score:g}</h1><p>Your submission could not be graded: "
+            f"<b>{html.escape(result.status)}</b>.</p><p>Check that you submitted "
+            f"<code>{html.escape(assignment)}.ipynb</code>, saved from JupyterLab, in the folder "
+            f"<code>{html.escape(assignment)}/</code>, and ask your instructor.</p></body></html>")
 
 
 def _last_line(text):
     lines = [line for line in (text or "").strip().splitlines() if line.strip()]
     return lines[-1].strip() if lines else "no details"
+
+
+def _hide_password(url):
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        credentials, host = rest.split("@", 1)
+        return f"{scheme}://{credentials.split(':')[0]}:***@{host}" if ":" in credentials else url
+    return url

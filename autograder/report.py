@@ -1,21 +1,108 @@
-"""Write the grades table."""
+"""What a grading run writes for the instructor: grades.csv and report.html."""
+import base64
 import csv
+import html
+import io
+from collections import Counter
 from pathlib import Path
 
+import numpy as np
 
-def write_grades_csv(results, path):
+
+def status_of(result):
+    if result.status != "graded":
+        return result.status
+    return f"graded; {result.problem}" if result.problem else "graded"
+
+
+def write_grades_csv(results, path, test_ids):
     """One row per student: student_id, score, max_score, one column per graded test, status."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    test_ids = list(results[0].tests) if results else []
     with path.open("w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["student_id", "score", "max_score", *test_ids, "status"])
         for r in results:
             writer.writerow([r.student_id, _number(r.score), _number(r.max_score),
-                             *(_number(r.tests[t]) for t in test_ids), r.status])
+                             *(_number(r.tests[t].points) if t in r.tests else "0" for t in test_ids),
+                             status_of(r)])
     return path
 
 
 def _number(value):
-    return f"{value:g}"
+    return f"{round(value, 4):g}"
+
+
+def _png(fig):
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=90)
+    return f"<img alt='' src='data:image/png;base64,{base64.b64encode(buffer.getvalue()).decode()}'>"
+
+
+def write_report(results, info, path, test_ids, seconds):
+    from matplotlib.figure import Figure
+
+    path = Path(path)
+    scores = np.array([r.score for r in results])
+    max_score = max((r.max_score for r in results), default=0)
+    fig = Figure(figsize=(6, 3), layout="constrained")
+    ax = fig.add_subplot()
+    ax.hist(scores, bins=np.arange(0, max_score + 1.5) - 0.5 if max_score else 10,
+            color="tab:blue", edgecolor="white")
+    ax.set_xlabel("score")
+    ax.set_ylabel("students")
+    ax.set_title("Score distribution")
+    histogram = _png(fig)
+
+    rates = [np.mean([r.tests[t].points / r.tests[t].max_points if t in r.tests and r.tests[t].max_points
+                      else 0 for r in results]) for t in test_ids]
+    fig = Figure(figsize=(6, 0.5 + 0.4 * len(test_ids)), layout="constrained")
+    ax = fig.add_subplot()
+    ax.barh(test_ids[::-1], rates[::-1], color="tab:green")
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("mean fraction of the points earned")
+    ax.set_title("Pass rate per test")
+    passrates = _png(fig)
+
+    mistakes = Counter()
+    failing_cases = Counter()
+    for r in results:
+        for grade_id, verdict in r.tests.items():
+            for message in {c.mistake for c in verdict.cases if c.mistake}:
+                mistakes[(grade_id, message)] += 1
+            for case in verdict.cases:
+                if not case.passed and not verdict.problem:
+                    failing_cases[(grade_id, case.label)] += 1
+
+    failed = [r for r in results if r.status != "graded" or r.problem]
+    sandbox_warning = info["sandbox"].startswith("NOT")
+    rows = "".join(f"<tr><td>{html.escape(t)}</td><td>{rate:.0%}</td></tr>" for t, rate in zip(test_ids, rates))
+    mistake_rows = "".join(
+        f"<tr><td>{n}</td><td>{html.escape(g)}</td><td>{html.escape(m)}</td></tr>"
+        for (g, m), n in mistakes.most_common(15)) or "<tr><td colspan=3>none detected</td></tr>"
+    case_rows = "".join(
+        f"<tr><td>{n}</td><td>{html.escape(g)}</td><td><code>{html.escape(label)}</code></td></tr>"
+        for (g, label), n in failing_cases.most_common(15)) or "<tr><td colspan=3>none</td></tr>"
+    failed_rows = "".join(
+        f"<tr><td>{html.escape(r.student_id)}</td><td>{_number(r.score)}</td>"
+        f"<td>{html.escape(status_of(r))}</td></tr>" for r in failed) or "<tr><td colspan=3>none</td></tr>"
+    limits = info["limits"]
+    page = f"""<!DOCTYPE html><html><head><meta charset="utf-8"><title>{html.escape(info['assignment'])}: grading report</title>
+<style>body{{font-family:sans-serif;max-width:60em;margin:2em auto}}table{{border-collapse:collapse}}
+td,th{{border:1px solid #ccc;padding:4px 8px;text-align:left}}.warn{{background:#ffdddd;border:2px solid #c00;padding:1em}}</style></head><body>
+<h1>{html.escape(info['assignment'])}: grading report</h1>
+{'<p class="warn"><b>' + html.escape(info['sandbox']) + '</b></p>' if sandbox_warning else ''}
+<p>{info['students']} submissions graded in {seconds:.1f} s with {info['workers']} workers.
+Mean score {scores.mean() if len(scores) else 0:.2f} / {max_score:g}, median {np.median(scores) if len(scores) else 0:.2f}.
+Student code: {html.escape(info['sandbox'])}; limits: {limits.cell_seconds:g} s per cell,
+{limits.notebook_seconds:g} s per notebook, {limits.memory_bytes / 2**30:.1f} GiB memory,
+{limits.processes} processes, {limits.output_bytes:,} bytes of output per cell.
+Gradebook: <code>{html.escape(info['db_url'])}</code>.</p>
+{histogram}
+<h2>Pass rate per test</h2>{passrates}<table><tr><th>test</th><th>mean fraction earned</th></tr>{rows}</table>
+<h2>Most common known mistakes</h2><table><tr><th>students</th><th>test</th><th>mistake</th></tr>{mistake_rows}</table>
+<h2>Most often failed cases</h2><table><tr><th>students</th><th>test</th><th>case</th></tr>{case_rows}</table>
+<h2>Submissions that could not be graded fully</h2><table><tr><th>student</th><th>score</th><th>why</th></tr>{failed_rows}</table>
+</body></html>"""
+    path.write_text(page)
+    return path

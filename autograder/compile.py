@@ -1,0 +1,85 @@
+"""Compile an assignment's source notebook into what grading needs: the test cells split into
+their visible and hidden parts, their points, and the solution code for the reference run.
+
+A CompiledAssignment is plain data (picklable), built once per grading run and handed to
+every job.
+"""
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from .course import CourseError
+
+HIDDEN = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS[ \t]*\n(.*?)^[ \t]*### END HIDDEN TESTS[ \t]*\n?",
+                    re.S | re.M)
+
+
+@dataclass
+class TestSpec:
+    grade_id: str
+    points: float
+    source: str          # the whole cell, as in the source notebook
+    visible: str         # what the student sees (and what runs inline in the kernel)
+    hidden: str | None   # the hidden test code, run by the harness
+    anchor: str | None   # grade_id of the answer cell it follows in the source notebook
+
+
+@dataclass
+class CompiledAssignment:
+    name: str
+    notebook: str                       # file name inside the assignment folder
+    cells: list                         # the source notebook's cells (dicts)
+    tests: dict = field(default_factory=dict)        # grade_id -> TestSpec, notebook order
+    answers: list = field(default_factory=list)      # grade_ids of answer cells
+    harness_source: str = ""
+
+    @property
+    def max_score(self):
+        return sum(t.points for t in self.tests.values())
+
+
+def compile_assignment(source_dir, assignment):
+    source_dir = Path(source_dir)
+    path = source_dir / f"{assignment}.ipynb"
+    if not path.is_file():
+        raise CourseError(f"source notebook {path} is missing")
+    nb = nbformat.read(path, as_version=4)
+    compiled = CompiledAssignment(assignment, path.name, [dict(c) for c in nb.cells])
+    compiled.harness_source = (Path(__file__).parent / "harness.py").read_text()
+    last_answer = None
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("solution"):
+            compiled.answers.append(meta["grade_id"])
+            last_answer = meta["grade_id"]
+        if meta.get("grade") and cell.cell_type == "code":
+            blocks = HIDDEN.findall(cell.source)
+            if len(blocks) > 1:
+                raise CourseError(f"{meta['grade_id']}: one hidden test block per cell, found {len(blocks)}")
+            compiled.tests[meta["grade_id"]] = TestSpec(
+                grade_id=meta["grade_id"], points=float(meta.get("points", 0)), source=cell.source,
+                visible=HIDDEN.sub("", cell.source).rstrip() + "\n", hidden=blocks[0] if blocks else None,
+                anchor=last_answer)
+    if not compiled.tests:
+        raise CourseError(f"{path.name} has no graded test cells")
+    return compiled
+
+
+def reference_namespaces(compiled):
+    """Execute the solution top to bottom (visible tests included, hidden blocks not) and keep,
+    for each test, the namespace as it stands where that test's hidden block would run."""
+    namespace = {"__name__": "__reference__"}
+    snapshots = {}
+    for cell in compiled.cells:
+        if cell["cell_type"] != "code":
+            continue
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        grade_id = meta.get("grade_id")
+        if grade_id in compiled.tests:
+            exec(compile(compiled.tests[grade_id].visible, f"<{grade_id}>", "exec"), namespace)
+            snapshots[grade_id] = dict(namespace)
+        else:
+            exec(compile(cell["source"], f"<{grade_id or 'cell'}>", "exec"), namespace)
+    return snapshots

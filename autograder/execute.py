@@ -1,0 +1,97 @@
+"""Execute a prepared notebook in a sandboxed kernel, within time and output limits.
+
+The kernel may die (os._exit, a segfault, the memory limit), loop forever or flood its
+output; none of that escapes this module. What ran before is kept, and `Execution.problem`
+says in one line what happened.
+"""
+import json
+import time
+from dataclasses import dataclass
+
+from jupyter_client.kernelspec import KernelSpecManager
+from jupyter_client.manager import AsyncKernelManager
+from nbclient import NotebookClient
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbformat.v4 import new_output
+
+from . import sandbox
+
+
+@dataclass
+class Execution:
+    executed: int = 0               # cells that finished (errors included)
+    problem: str | None = None      # why execution stopped early, if it did
+    problem_cell: int | None = None
+    seconds: float = 0.0
+
+
+class LimitedClient(NotebookClient):
+    """nbclient with an output budget per cell and a deadline for the whole notebook."""
+
+    output_limit = 200_000
+    deadline = None
+
+    def output(self, outs, msg, display_id, cell_index):
+        used = sum(len(json.dumps(o)) for o in outs)
+        if used > self.output_limit:
+            if not any(o.get("metadata", {}).get("autograder_truncated") for o in outs):
+                outs.append(new_output("stream", name="stdout", text=(
+                    f"\n[output truncated: more than {self.output_limit:,} bytes]\n")))
+                outs[-1]["metadata"] = {"autograder_truncated": True}
+            return None
+        return super().output(outs, msg, display_id, cell_index)
+
+
+def start_kernel(workdir, runtime, limits, cgroup, use_sandbox):
+    """Create and start the kernel manager (start-up overlaps the caller's other work)."""
+    argv = sandbox.kernel_argv(workdir, runtime, limits, cgroup, use_sandbox)
+    sandbox.write_kernelspec(runtime / "kernels", argv)
+    specs = KernelSpecManager(kernel_dirs=[str(runtime / "kernels")], ensure_native_kernel=False)
+    manager = AsyncKernelManager(kernel_name="sandboxed", kernel_spec_manager=specs,
+                                 transport="ipc", ip=str(runtime / "kernel"),
+                                 connection_file=str(runtime / "connection.json"))
+    return manager
+
+
+def run(nb, manager, workdir, limits):
+    """Execute `nb` in place (outputs filled in). Returns an Execution."""
+    result = Execution()
+    start = time.monotonic()
+    client = LimitedClient(nb, km=manager, timeout=int(limits.cell_seconds), allow_errors=True,
+                           interrupt_on_timeout=True, kernel_name="sandboxed",
+                           startup_timeout=60, shutdown_kernel="immediate",
+                           resources={"metadata": {"path": str(workdir)}})
+    client.output_limit = limits.output_bytes
+    deadline = start + limits.notebook_seconds
+
+    async def on_start(cell, cell_index):
+        result.problem_cell = cell_index  # if anything goes wrong now, it is in this cell
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the notebook ran out of its {limits.notebook_seconds:g} s")
+
+    async def on_executed(cell, cell_index, execute_reply):
+        result.executed += 1
+
+    client.on_cell_start = on_start
+    client.on_cell_executed = on_executed
+    try:
+        client.execute()
+    except DeadKernelError:
+        result.problem = "the kernel died (the code ended Python, crashed, or ran out of memory)"
+    except CellTimeoutError:
+        result.problem = f"a cell did not stop within {limits.cell_seconds:g} s, even when interrupted"
+    except TimeoutError as error:
+        result.problem = str(error)
+    except Exception as error:  # the kernel failed to start, or the protocol broke down
+        result.problem = f"execution failed: {type(error).__name__}: {str(error)[:200]}"
+    finally:
+        try:
+            if manager.has_kernel:
+                import asyncio
+                asyncio.run(manager.shutdown_kernel(now=True))
+        except Exception:
+            pass
+    if not result.problem:
+        result.problem_cell = None
+    result.seconds = time.monotonic() - start
+    return result

@@ -1,0 +1,228 @@
+"""Verdicts, reached in the grader process only.
+
+For each hidden test the grader re-runs the instructor's hidden test code against the
+instructor's solution (the source notebook, executed here), with the same per-student seed
+the kernel used. That gives, case by case, the expected outcome and how to judge it; the
+student's outcomes arrive from the kernel as plain data (autograder.harness). Comparison,
+partial credit and known-mistake diagnosis all happen here.
+"""
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .harness import Tester, Unserializable, collecting, decode, encode
+
+
+@dataclass
+class CaseVerdict:
+    label: str
+    passed: bool
+    weight: float
+    message: str = ""
+    mistake: str | None = None
+
+
+@dataclass
+class TestVerdict:
+    grade_id: str
+    points: float
+    max_points: float
+    cases: list = field(default_factory=list)
+    problem: str | None = None     # why no case could be judged (e.g. the kernel died first)
+
+
+# --- the instructor's side ---------------------------------------------------------------------
+
+def run_reference(namespace, hidden_source, seed, substitute=None):
+    """Run one hidden test against `namespace` (the solution); return its Tester.
+
+    substitute=(name, implementation) replaces one function, to see what a mistake returns.
+    """
+    ns = dict(namespace)
+    if substitute is not None:
+        ns[substitute[0]] = substitute[1]
+    with collecting(seed) as found:
+        exec(compile(hidden_source, "<hidden tests>", "exec"), ns)
+    if len(found["testers"]) != 1:
+        raise ValueError(f"a hidden test block must define exactly one @hidden test, "
+                         f"found {len(found['testers'])}")
+    return found["testers"][0]
+
+
+def judge(grade_id, max_points, namespace, hidden_source, seed, student_payload, problem=None):
+    """Compare the student's outcomes with the reference; return a TestVerdict."""
+    reference = run_reference(namespace, hidden_source, seed)
+    verdict = TestVerdict(grade_id, 0.0, max_points)
+    if student_payload is None or "error" in (student_payload or {}):
+        verdict.problem = problem or (student_payload or {}).get("error") or \
+            "the hidden tests did not run (see the messages above)"
+        student_cases = []
+    else:
+        student_cases = student_payload.get("cases", [])
+    mistakes = [(message, run_reference(namespace, hidden_source, seed, (name, impl)))
+                for name, impl, message in reference.mistakes]
+
+    for index, expected in enumerate(reference.cases):
+        got = student_cases[index] if index < len(student_cases) else None
+        if got is not None and got.get("label") != expected.label:
+            got = None  # out of step: the kernel ran different cases, so judge none of the rest
+            student_cases = []
+        weight = expected.spec["weight"]
+        if got is None:
+            verdict.cases.append(CaseVerdict(expected.label, False, weight,
+                                             verdict.problem or "this case did not run"))
+            continue
+        passed, message = compare(got, expected)
+        case = CaseVerdict(expected.label, passed, weight, message)
+        if not passed:
+            for mistake_message, mistaken in mistakes:
+                if index < len(mistaken.cases) and compare(got, mistaken.cases[index])[0]:
+                    case.mistake = mistake_message
+                    break
+        verdict.cases.append(case)
+
+    total = sum(c.weight for c in verdict.cases)
+    earned = sum(c.weight for c in verdict.cases if c.passed)
+    verdict.points = round(max_points * earned / total, 6) if total else 0.0
+    return verdict
+
+
+# --- comparison ----------------------------------------------------------------------------------
+
+def compare(got, expected):
+    """(passed, message): the student's outcome record against a reference Case."""
+    outcome = got.get("outcome")
+    if expected.outcome == "raised":
+        if outcome == "raised" and got.get("error_type") == expected.error_type:
+            return True, f"raised {expected.error_type}, as it should"
+        if outcome == "returned":
+            return False, (f"expected {expected.error_type} to be raised, but it returned "
+                           f"{show(decode(got.get('value')))}")
+        return False, f"expected {expected.error_type} to be raised, but {describe_failure(got)}"
+    if outcome != "returned":
+        return False, describe_failure(got)
+    try:
+        value = decode(got.get("value"))
+    except Exception:
+        return False, "its result could not be read"
+    check = expected.spec.get("check")
+    if check is not None:
+        try:
+            result = check(value, expected.value, expected)
+        except Exception as error:  # a check that cannot handle the value fails the case
+            return False, f"returned {show(value)}, which could not be checked ({type(error).__name__})"
+        passed, message = result if isinstance(result, tuple) else (bool(result), "")
+        return bool(passed), message or ("" if passed else f"returned {show(value)}")
+    return close(value, expected.value, expected.spec["rtol"], expected.spec["atol"])
+
+
+def describe_failure(got):
+    outcome = got.get("outcome")
+    if outcome == "raised":
+        return f"it raised {got.get('error_type')}: {got.get('error_message') or ''}".rstrip(": ")
+    if outcome == "interrupted":
+        return "it was stopped by the time limit"
+    return got.get("error_message") or "it did not run"
+
+
+def close(got, expected, rtol, atol):
+    """Approximate equality with a message that says how it failed."""
+    if isinstance(got, Unserializable):
+        return False, f"returned {got.what}, expected {show(expected)}"
+    if isinstance(expected, (str, bool, type(None))) or isinstance(got, (str, type(None))):
+        if type(got) is type(expected) and got == expected:
+            return True, ""
+        return False, f"returned {show(got)}, expected {show(expected)}"
+    if isinstance(expected, dict):
+        if not isinstance(got, dict) or set(got) != set(expected):
+            return False, f"returned {show(got)}, expected a dict with keys {sorted(map(str, expected))}"
+        for key in expected:
+            ok, message = close(got[key], expected[key], rtol, atol)
+            if not ok:
+                return False, f"[{key!r}]: {message}"
+        return True, ""
+    if isinstance(expected, (list, tuple)) and not _is_numeric_sequence(expected):
+        if not isinstance(got, (list, tuple)) or len(got) != len(expected):
+            return False, f"returned {show(got)}, expected a sequence of {len(expected)} items"
+        for index, (g, e) in enumerate(zip(got, expected)):
+            ok, message = close(g, e, rtol, atol)
+            if not ok:
+                return False, f"item {index}: {message}"
+        return True, ""
+    # numbers and arrays
+    try:
+        g = np.asarray(got)
+        e = np.asarray(expected)
+        if g.dtype == object or not np.issubdtype(g.dtype, np.number) and g.dtype != bool:
+            raise TypeError
+    except (TypeError, ValueError):
+        return False, f"returned {show(got)}, expected {show(expected)}"
+    if g.shape != e.shape:
+        if g.ndim == 2 and g.shape == e.T.shape and np.allclose(g, e.T, rtol=rtol, atol=atol):
+            return False, f"returned the transpose of the expected {e.shape} array"
+        return False, f"returned shape {g.shape}, expected shape {e.shape}"
+    if np.allclose(g, e, rtol=rtol, atol=atol, equal_nan=True):
+        return True, ""
+    error = np.abs(g.astype(complex) - e.astype(complex))
+    worst = np.unravel_index(np.nanargmax(np.where(np.isnan(error), np.inf, error)), e.shape) if e.ndim else ()
+    return False, (f"returned {show(got)}, expected {show(expected)}: off by {float(np.nanmax(error)):.3g}"
+                   f"{' at index ' + str(tuple(int(i) for i in worst)) if e.ndim else ''}"
+                   f" (tolerance {atol:g} + {rtol:g}·|expected|)")
+
+
+def _is_numeric_sequence(value):
+    try:
+        return np.asarray(value).dtype.kind in "biufc"
+    except (TypeError, ValueError):
+        return False
+
+
+def show(value):
+    """A short, readable description of a value for feedback."""
+    if isinstance(value, Unserializable):
+        return value.what
+    if isinstance(value, np.ndarray):
+        with np.printoptions(precision=6, threshold=6, edgeitems=2, linewidth=10**6):
+            text = np.array2string(value, separator=", ").replace("\n", "")
+        return f"array of shape {value.shape} {text}" if value.ndim else text
+    if isinstance(value, (float, np.floating)):
+        return f"{float(value):.10g}"
+    with np.printoptions(precision=6):
+        text = repr(value)
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+# --- the instructor's self-check in the source notebook -------------------------------------------
+
+def self_check(test):
+    """Run a hidden test against the solution in the instructor's own notebook.
+
+    Checks what grading relies on: every case runs and its result can leave a kernel as
+    data, and every registered mistake is caught by at least one case. Prints a summary.
+    """
+    tester = Tester(test.__globals__, 0)
+    test(tester)
+    for case in tester.cases:
+        assert case.outcome in ("returned", "raised"), f"{case.label}: {case.outcome}"
+        if case.outcome == "returned":
+            value = decode(encode(case.value))
+            assert not isinstance(value, Unserializable), \
+                f"{case.label} returns {value.what}: use then= to turn it into numbers"
+            got = {"label": case.label, "outcome": "returned", "value": encode(case.value)}
+            assert compare(got, case)[0], f"{case.label}: the solution does not pass its own case"
+    for name, implementation, message in tester.mistakes:
+        mistaken = Tester({**test.__globals__, name: implementation}, 0)
+        test(mistaken)
+        caught = [c.label for c, e in zip(mistaken.cases, tester.cases)
+                  if not compare(_record(c), e)[0]]
+        assert caught, f"the mistake {message!r} passes every case: add a case that catches it"
+    print(f"hidden test: {len(tester.cases)} cases pass on the solution; "
+          f"{len(tester.mistakes)} known mistakes, each caught")
+
+
+def _record(case):
+    record = {"label": case.label, "outcome": case.outcome, "error_type": case.error_type,
+              "error_message": case.error_message}
+    if case.outcome == "returned":
+        record["value"] = encode(case.value)
+    return record
