@@ -27,6 +27,7 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=/lab/tree/course $(ROOT_FLAG) $(LAB_ARGS)
 
 test: $(STAMP)
+	bash scripts/install-system-packages.sh
 	$(BIN)/python -m pytest
 
 release: $(STAMP)

@@ -1,84 +1,52 @@
 """End to end: `python -m autograder grade` (what `make grade` runs) on known submissions."""
 import csv
-import hashlib
 import shutil
 import subprocess
 import sys
 
-import nbformat
 import pytest
 
 from autograder.grade import grade_assignment
-from autograder.report import write_grades_csv
-from conftest import REPO, nbgrader_meta, read_notebook
+from autograder.report import write_grades_csv, write_report
+from conftest import REPO
+from submissions import (ASSIGNMENT, blank, points_of, solution, submit, tree_digest,
+                         with_answer)
 
 pytestmark = pytest.mark.slow
-
-ASSIGNMENT = "a1_derivatives"
-SOURCE = REPO / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
-RELEASE = REPO / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
-
-
-def points_of(grade_id):
-    """Points as the instructor set them in the source notebook's metadata."""
-    for cell in read_notebook(SOURCE).cells:
-        if nbgrader_meta(cell).get("grade_id") == grade_id:
-            return float(nbgrader_meta(cell)["points"])
-    raise KeyError(grade_id)
-
-
-def submit(submissions, student, notebook=None, text=None):
-    folder = submissions / student / ASSIGNMENT
-    folder.mkdir(parents=True)
-    target = folder / f"{ASSIGNMENT}.ipynb"
-    if notebook is not None:
-        nbformat.write(notebook, target)
-    elif text is not None:
-        target.write_text(text)
-    return folder
-
-
-def with_answer(grade_id, old, new):
-    nb = read_notebook(SOURCE)
-    for cell in nb.cells:
-        if nbgrader_meta(cell).get("grade_id") == grade_id:
-            assert old in cell.source
-            cell.source = cell.source.replace(old, new)
-    return nb
-
-
-def tree_digest(folder):
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+TESTS = ["test_forward_difference", "test_central_difference", "test_second_difference",
+         "test_product_rule", "test_chain_rule", "test_convergence_order"]
 
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     base = tmp_path_factory.mktemp("grading")
     submissions = base / "submitted"
-    submit(submissions, "solution", read_notebook(SOURCE))
-    submit(submissions, "blank", read_notebook(RELEASE))
+    submit(submissions, "solution", solution())
+    submit(submissions, "blank", blank())
     submit(submissions, "wrong_central", with_answer(
         "central_difference", "(f(x + h) - f(x - h)) / (2 * h)", "(f(x + h) - f(x)) / h"))
+    submit(submissions, "missing_two", with_answer(
+        "central_difference", "(f(x + h) - f(x - h)) / (2 * h)", "(f(x + h) - f(x - h)) / h"))
     submit(submissions, "broken_json", text='{"cells": [')
     (submissions / "no_notebook" / ASSIGNMENT).mkdir(parents=True)
-    stray = submit(submissions, "stray_file", read_notebook(SOURCE))
+    stray = submit(submissions, "stray_file", solution())
     (stray / "notes.txt").write_text("my working")
+    (base / "secret").write_text("test-secret-0123456789abcdef\n")
     before = tree_digest(submissions)
-    results = grade_assignment(REPO, ASSIGNMENT, submissions, base / "out",
-                               db_url=f"sqlite:///{base / 'gradebook.db'}", log=lambda *_: None)
-    table = write_grades_csv(results, base / "out" / "grades.csv")
+    results, info = grade_assignment(REPO, ASSIGNMENT, submissions, base / "out",
+                                     db_url=f"sqlite:///{base / 'gradebook.db'}", workers=2,
+                                     secret_file=base / "secret", log=lambda *_: None)
+    table = write_grades_csv(results, base / "out" / "grades.csv", TESTS)
+    write_report(results, info, base / "out" / "report.html", TESTS, 1.0)
     rows = {row["student_id"]: row for row in csv.DictReader(table.open())}
     return {"results": {r.student_id: r for r in results}, "rows": rows, "base": base,
-            "submissions": submissions, "before": before}
+            "submissions": submissions, "before": before, "info": info}
 
 
 def test_solution_scores_full_marks(graded):
-    total = sum(points_of(g) for g in ["test_forward_difference", "test_central_difference",
-                                       "test_second_difference", "test_product_rule",
-                                       "test_chain_rule", "test_convergence_order"])
+    total = sum(points_of(g) for g in TESTS)
     result = graded["results"]["solution"]
-    assert result.status == "graded"
+    assert result.status == "graded" and result.problem is None
     assert result.max_score == total == 10
     assert result.score == total
     assert graded["results"]["stray_file"].score == total  # an extra file changes nothing
@@ -87,45 +55,84 @@ def test_solution_scores_full_marks(graded):
 def test_blank_release_scores_zero(graded):
     result = graded["results"]["blank"]
     assert result.status == "graded" and result.score == 0
-    assert all(points == 0 for points in result.tests.values())
+    assert all(v.points == 0 for v in result.tests.values())
+    case = result.tests["test_forward_difference"].cases[0]
+    assert "NotImplementedError" in case.message
 
 
 def test_wrong_central_difference_loses_exactly_its_points(graded):
     result = graded["results"]["wrong_central"]
     assert result.score == 10 - points_of("test_central_difference")
-    assert result.tests["test_central_difference"] == 0
-    others = {k: v for k, v in result.tests.items() if k != "test_central_difference"}
-    assert others == {k: points_of(k) for k in others}
+    assert result.tests["test_central_difference"].points == 0
+    for grade_id in TESTS:
+        if grade_id != "test_central_difference":
+            assert result.tests[grade_id].points == points_of(grade_id)
+
+
+def test_known_mistakes_are_named(graded):
+    forward = graded["results"]["wrong_central"].tests["test_central_difference"]
+    assert all("forward difference" in (c.mistake or "") for c in forward.cases)
+    factor = graded["results"]["missing_two"].tests["test_central_difference"]
+    assert all("factor of 2" in (c.mistake or "") for c in factor.cases)
+    # the message says what was called, what came back and by how much it missed
+    assert "central_difference(" in factor.cases[0].label and "off by" in factor.cases[0].message
 
 
 def test_every_student_gets_a_row_and_a_reason(graded):
     rows = graded["rows"]
-    assert set(rows) == {"solution", "blank", "wrong_central", "broken_json", "no_notebook", "stray_file"}
+    assert set(rows) == {"solution", "blank", "wrong_central", "missing_two", "broken_json",
+                         "no_notebook", "stray_file"}
     assert list(next(iter(rows.values())))[:3] == ["student_id", "score", "max_score"]
     assert rows["broken_json"]["score"] == "0" and "not appear to be JSON" in rows["broken_json"]["status"]
     assert rows["no_notebook"]["score"] == "0" and "missing notebook" in rows["no_notebook"]["status"]
-    assert rows["solution"]["test_central_difference"] == "2"
+    assert rows["solution"]["test_central_difference"] == "2" and rows["solution"]["status"] == "graded"
 
 
-def test_feedback_for_each_graded_student_hides_hidden_tests(graded):
-    for student in ["solution", "blank", "wrong_central"]:
-        html = graded["results"][student].feedback.read_text()
-        assert "central_difference" in html
-        assert "BEGIN HIDDEN TESTS" not in html and "expm1(1e-3)" not in html
+def test_feedback_teaches_and_hides_hidden_tests(graded):
+    source = (REPO / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").read_text()
+    assert "t.mistake(" in source and "linregress" in source
+    for student in graded["rows"]:
+        page = (graded["base"] / "out" / "feedback" / student / f"{ASSIGNMENT}.html").read_text()
+        for secret in ["BEGIN HIDDEN TESTS", "t.mistake(", "linregress", "t.rng", "@hidden"]:
+            assert secret not in page, f"{student}'s feedback shows {secret}"
+    page = (graded["base"] / "out" / "feedback" / "wrong_central" / f"{ASSIGNMENT}.html").read_text()
+    assert "Hidden tests: 0 / 2 points" in page and "forward difference" in page
+    page = (graded["base"] / "out" / "feedback" / "broken_json" / f"{ASSIGNMENT}.html").read_text()
+    assert "could not be graded" in page
+
+
+def test_report_summarises_the_run(graded):
+    page = (graded["base"] / "out" / "report.html").read_text()
+    assert page.count("data:image/png;base64") == 2
+    assert "forward difference" in page and "broken_json" in page
+    assert "NOT SANDBOXED" not in page or not shutil.which("bwrap")
 
 
 def test_submissions_are_untouched(graded):
     assert tree_digest(graded["submissions"]) == graded["before"]
 
 
+def test_inputs_differ_between_students_and_repeat_on_regrade(graded, tmp_path):
+    first = graded["results"]["solution"].tests["test_forward_difference"].cases[0].label
+    second = graded["results"]["stray_file"].tests["test_forward_difference"].cases[0].label
+    assert first != second  # forward_difference(x**2, a) with a drawn per student
+    submit(tmp_path / "subs", "solution", solution())
+    results, _ = grade_assignment(REPO, ASSIGNMENT, tmp_path / "subs", tmp_path / "out",
+                                  db_url=f"sqlite:///{tmp_path / 'gb.db'}", workers=1,
+                                  secret_file=graded["base"] / "secret", log=lambda *_: None)
+    assert results[0].tests["test_forward_difference"].cases[0].label == first
+
+
 def run_cli(*args, cwd=REPO):
     return subprocess.run([sys.executable, "-m", "autograder", *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=300)
 
 
 @pytest.mark.parametrize("args, message", [
     (["grade", "a9_nothing", "--submissions", ".", "--out", "/tmp/x"], "unknown assignment"),
     (["grade", ASSIGNMENT, "--submissions", "/nonexistent", "--out", "/tmp/x"], "does not exist"),
+    (["grade", ASSIGNMENT, "--submissions", "course", "--out", "/tmp/x", "--secret-file", "/nonexistent"],
+     "cannot read secret file"),
 ])
 def test_cli_errors_are_one_line(args, message):
     done = run_cli(*args)
@@ -141,8 +148,11 @@ def test_cli_empty_submissions_folder(tmp_path):
 
 def test_cli_grades_one_submission(tmp_path):
     shutil.copytree(REPO / "source" / ASSIGNMENT, tmp_path / "subs" / "ann" / ASSIGNMENT)
-    done = run_cli("grade", ASSIGNMENT, "--submissions", str(tmp_path / "subs"),
-                   "--out", str(tmp_path / "out"), "--db", f"sqlite:///{tmp_path / 'gb.db'}")
+    (tmp_path / "secret").write_text("another-secret-0123456789")
+    done = run_cli("grade", ASSIGNMENT, "--submissions", str(tmp_path / "subs"), "--out",
+                   str(tmp_path / "out"), "--db", f"sqlite:///{tmp_path / 'gb.db'}",
+                   "--secret-file", str(tmp_path / "secret"), "--workers", "1")
     assert done.returncode == 0, done.stderr
     rows = list(csv.DictReader((tmp_path / "out" / "grades.csv").open()))
     assert [(r["student_id"], r["score"], r["max_score"]) for r in rows] == [("ann", "10", "10")]
+    assert (tmp_path / "out" / "report.html").is_file()

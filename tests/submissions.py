@@ -1,0 +1,60 @@
+"""Build submission folders for the grading tests."""
+import hashlib
+
+import nbformat
+from nbformat.v4 import new_code_cell
+
+from conftest import REPO, nbgrader_meta, read_notebook
+
+ASSIGNMENT = "a1_derivatives"
+SOURCE = REPO / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+RELEASE = REPO / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+
+
+def points_of(grade_id):
+    """Points as the instructor set them in the source notebook's metadata."""
+    for cell in read_notebook(SOURCE).cells:
+        if nbgrader_meta(cell).get("grade_id") == grade_id:
+            return float(nbgrader_meta(cell)["points"])
+    raise KeyError(grade_id)
+
+
+def solution():
+    return read_notebook(SOURCE)
+
+
+def blank():
+    return read_notebook(RELEASE)
+
+
+def submit(submissions, student, notebook=None, text=None):
+    folder = submissions / student / ASSIGNMENT
+    folder.mkdir(parents=True)
+    target = folder / f"{ASSIGNMENT}.ipynb"
+    if notebook is not None:
+        nbformat.write(notebook, target)
+    elif text is not None:
+        target.write_text(text)
+    return folder
+
+
+def with_answer(grade_id, old, new, nb=None):
+    nb = nb or solution()
+    for cell in nb.cells:
+        if nbgrader_meta(cell).get("grade_id") == grade_id:
+            assert old in cell.source
+            cell.source = cell.source.replace(old, new)
+    return nb
+
+
+def with_cell(code, after=None, nb=None):
+    """Insert a code cell after the cell with grade_id `after` (or after the imports)."""
+    nb = nb or solution()
+    index = next((i for i, c in enumerate(nb.cells) if nbgrader_meta(c).get("grade_id") == after), 1)
+    nb.cells.insert(index + 1, new_code_cell(code))
+    return nb
+
+
+def tree_digest(folder):
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
