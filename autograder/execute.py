@@ -4,6 +4,7 @@ The kernel may die (os._exit, a segfault, the memory limit), loop forever or flo
 output; none of that escapes this module. What ran before is kept, and `Execution.problem`
 says in one line what happened.
 """
+import asyncio
 import json
 import time
 from dataclasses import dataclass
@@ -25,6 +26,9 @@ class Execution:
     seconds: float = 0.0
 
 
+TRUNCATED = "[output truncated:"
+
+
 class LimitedClient(NotebookClient):
     """nbclient with an output budget per cell and a deadline for the whole notebook."""
 
@@ -33,13 +37,19 @@ class LimitedClient(NotebookClient):
 
     def output(self, outs, msg, display_id, cell_index):
         used = sum(len(json.dumps(o)) for o in outs)
-        if used > self.output_limit:
-            if not any(o.get("metadata", {}).get("autograder_truncated") for o in outs):
-                outs.append(new_output("stream", name="stdout", text=(
-                    f"\n[output truncated: more than {self.output_limit:,} bytes]\n")))
-                outs[-1]["metadata"] = {"autograder_truncated": True}
-            return None
-        return super().output(outs, msg, display_id, cell_index)
+        if any(o.get("text", "").startswith(TRUNCATED) for o in outs):
+            return None  # already over budget: drop everything else this cell prints
+        out = super().output(outs, msg, display_id, cell_index)
+        if out is None or used + len(json.dumps(out)) <= self.output_limit:
+            return out
+        # One message can be huge (ipykernel batches prints): keep what fits, then a note.
+        outs.remove(out)
+        room = max(0, self.output_limit - used - 200)
+        if out.output_type == "stream" and room:
+            outs.append(new_output("stream", name=out.name, text=out.text[:room]))
+        outs.append(new_output("stream", name="stdout",
+                               text=f"{TRUNCATED} more than {self.output_limit:,} bytes]\n"))
+        return None
 
 
 def start_kernel(workdir, runtime, limits, cgroup, use_sandbox):
@@ -58,7 +68,10 @@ def run(nb, manager, workdir, limits):
     result = Execution()
     start = time.monotonic()
     client = LimitedClient(nb, km=manager, timeout=int(limits.cell_seconds), allow_errors=True,
-                           interrupt_on_timeout=True, kernel_name="sandboxed",
+                           interrupt_on_timeout=True, kernel_name="sandboxed", iopub_timeout=2,
+                           # after the interrupt, stop waiting for a reply that may never come
+                           error_on_timeout={"ename": "TimeoutError", "traceback": [],
+                                             "evalue": f"the cell ran longer than {limits.cell_seconds:g} s"},
                            startup_timeout=60, shutdown_kernel="immediate",
                            resources={"metadata": {"path": str(workdir)}})
     client.output_limit = limits.output_bytes
@@ -74,8 +87,16 @@ def run(nb, manager, workdir, limits):
 
     client.on_cell_start = on_start
     client.on_cell_executed = on_executed
+    # A kernel whose own machinery the student broke may never answer: a hard stop.
+    hard_stop = limits.notebook_seconds + 2 * limits.cell_seconds + 30
+
+    async def execute_within_limit():
+        await asyncio.wait_for(client.async_execute(), hard_stop)
+
     try:
-        client.execute()
+        asyncio.run(execute_within_limit())
+    except asyncio.TimeoutError:
+        result.problem = f"the notebook did not finish within {hard_stop:g} s and was stopped"
     except DeadKernelError:
         result.problem = "the kernel died (the code ended Python, crashed, or ran out of memory)"
     except CellTimeoutError:
@@ -87,7 +108,6 @@ def run(nb, manager, workdir, limits):
     finally:
         try:
             if manager.has_kernel:
-                import asyncio
                 asyncio.run(manager.shutdown_kernel(now=True))
         except Exception:
             pass

@@ -102,7 +102,8 @@ def kernel_argv(workdir, runtime, limits, cgroup=None, use_sandbox=True):
                "--uid", "65534", "--gid", "65534"]
         for root in _python_roots():
             box += ["--ro-bind", str(root), str(root)]
-        box += ["--bind", str(workdir), home, "--bind", str(runtime), str(runtime), "--chdir", home,
+        box += ["--bind", str(workdir), home, "--bind", str(runtime), str(runtime),
+                "--remount-ro", "/", "--chdir", home,
                 "--setenv", "HOME", "/home/student", "--setenv", "PATH", "/usr/bin:/bin",
                 "--setenv", "MPLBACKEND", "module://matplotlib_inline.backend_inline",
                 "--setenv", "MPLCONFIGDIR", "/tmp", "--setenv", "PYTHONDONTWRITEBYTECODE", "1",
@@ -127,5 +128,7 @@ def write_kernelspec(folder, argv, cwd_env=None):
     # one BLAS thread per kernel, since jobs already run in parallel.
     env = {"JPY_PARENT_PID": "", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
     (spec / "kernel.json").write_text(json.dumps(
-        {"argv": argv, "display_name": "sandboxed python3", "language": "python", "env": env}))
+        # Interrupt by message: a SIGINT to bwrap would end the whole sandbox.
+        {"argv": argv, "display_name": "sandboxed python3", "language": "python", "env": env,
+         "interrupt_mode": "message"}))
     return spec

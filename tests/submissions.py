@@ -50,7 +50,8 @@ def with_answer(grade_id, old, new, nb=None):
 def with_cell(code, after=None, nb=None):
     """Insert a code cell after the cell with grade_id `after` (or after the imports)."""
     nb = nb or solution()
-    index = next((i for i, c in enumerate(nb.cells) if nbgrader_meta(c).get("grade_id") == after), 1)
+    index = 1 if after is None else next(
+        i for i, c in enumerate(nb.cells) if nbgrader_meta(c).get("grade_id") == after)
     nb.cells.insert(index + 1, new_code_cell(code))
     return nb
 

@@ -1,0 +1,228 @@
+"""Hostile submissions: each is contained, graded fairly and reported, and leaves the
+gradebook consistent and the honest students' grades untouched."""
+import csv
+import json
+import shutil
+import socket
+import threading
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell
+
+from autograder.grade import grade_assignment
+from autograder.report import write_grades_csv
+from autograder.sandbox import Limits
+from conftest import REPO, nbgrader_meta
+from submissions import (ASSIGNMENT, blank, points_of, solution, submit, tree_digest,
+                         with_answer, with_cell)
+
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(
+    not shutil.which("bwrap"), reason="the sandbox needs the Debian package bubblewrap")]
+
+AFTER_TWO_TESTS = "central_difference"   # hostile cells placed here run after two tests (4 points)
+EARLY_POINTS = points_of("test_forward_difference") + points_of("test_central_difference")
+LIMITS = Limits(cell_seconds=5, notebook_seconds=60)
+
+
+def hostile_probe(paths, marker):
+    """Code that tries to read or write each path and prints LEAK if it can."""
+    return (f"import os\nfor path in {paths!r}:\n"
+            f"    try:\n        open(path, {marker!r}).close() if {marker!r} == 'a' else open(path).read(1)\n"
+            f"        print('LEAK', path)\n"
+            f"    except Exception as error:\n        print('blocked', path, type(error).__name__)\n")
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory):
+    base = tmp_path_factory.mktemp("hostile")
+    subs = base / "submitted"
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(5)
+    listener.settimeout(0.5)
+    port = listener.getsockname()[1]
+    connections = []
+
+    def accept():
+        try:
+            while True:
+                try:
+                    connections.append(listener.accept())
+                except socket.timeout:
+                    if stop.is_set():
+                        return
+        except OSError:
+            return
+
+    stop = threading.Event()
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+
+    honest = submit(subs, "honest", solution())
+    secret = base / "secret"
+    secret.write_text("hostile-test-secret-0123456789\n")
+    targets = [str(base / "gradebook.db"), str(secret), str(REPO / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"),
+               str(honest / f"{ASSIGNMENT}.ipynb"), "../../gradebook.db", "../honest/a1_derivatives/a1_derivatives.ipynb",
+               str(REPO / "nbgrader_config.py"), str(REPO / "autograder" / "grade.py")]
+    outside = [str(REPO / "pwned.txt"), str(honest / "pwned.txt"), str(base / "pwned.txt"), "../pwned.txt"]
+
+    cases = {
+        "infinite_loop": with_cell("while True:\n    pass"),
+        "memory_bomb": with_cell("x = bytearray(16 * 1024**3)"),
+        "numpy_memory_bomb": with_cell("big = np.ones((200_000, 200_000))"),
+        "output_flood": with_cell("for _ in range(30):\n    print('x' * 1_000_000)"),
+        "sys_exit": with_cell("import sys\nsys.exit(3)"),
+        "os_exit": with_cell("import os\nos._exit(0)", after=AFTER_TWO_TESTS),
+        "segfault": with_cell("import ctypes\nctypes.string_at(0)", after=AFTER_TWO_TESTS),
+        "fork_loop": with_cell("import os, time\nfor _ in range(500):\n    if os.fork() == 0:\n"
+                               "        time.sleep(20)\n        os._exit(0)"),
+        "subprocess": with_cell("import subprocess\nprint(subprocess.run(['ls', '/'], capture_output=True, text=True).stdout)"),
+        "socket": with_cell(f"import socket\ntry:\n    socket.create_connection(('127.0.0.1', {port}), timeout=2)\n"
+                            f"    print('LEAK network')\nexcept OSError as error:\n    print('blocked network', error)"),
+        "read_files": with_cell(hostile_probe(targets, "r")),
+        "write_files": with_cell(hostile_probe(outside, "a")),
+        "monkeypatch": with_cell(
+            "import numpy as np, builtins, sys, types\n"
+            "np.allclose = lambda *a, **k: True\nnp.isclose = lambda *a, **k: True\n"
+            "builtins.isinstance = lambda *a: True\n"
+            "fake = types.ModuleType('autograder.harness')\n"
+            "fake.hidden = lambda f: f\nsys.modules['autograder.harness'] = fake\n"
+            "real_compile = builtins.compile\n", nb=blank()),
+    }
+    every_cell_fails = solution()
+    for cell in every_cell_fails.cells:
+        if cell.cell_type == "code" and not nbgrader_meta(cell).get("grade"):
+            cell.source = "raise RuntimeError('broken on purpose')\n" + cell.source
+    cases["exception_everywhere"] = every_cell_fails
+
+    deleted = solution()
+    deleted.cells = [c for c in deleted.cells if not nbgrader_meta(c).get("grade")]
+    cases["deleted_tests"] = deleted
+    reordered = solution()
+    tests = [c for c in reordered.cells if nbgrader_meta(c).get("grade")]
+    reordered.cells = tests + [c for c in reordered.cells if not nbgrader_meta(c).get("grade")]
+    cases["reordered_tests"] = reordered
+    edited = with_answer("central_difference", "(f(x + h) - f(x - h)) / (2 * h)", "(f(x + h) - f(x)) / h")
+    for cell in edited.cells:
+        if nbgrader_meta(cell).get("grade"):
+            cell.source = "pass"
+    cases["edited_tests"] = edited
+
+    for student, nb in cases.items():
+        submit(subs, student, nb)
+    submit(subs, "not_json", text="this is not a notebook")
+    old = solution()
+    old.nbformat = 99
+    submit(subs, "wrong_version", text=json.dumps(old))
+    (subs / "missing" / ASSIGNMENT).mkdir(parents=True)
+    (submit(subs, "stray", solution()) / "stray.bin").write_bytes(b"\0" * 1000)
+
+    before = tree_digest(subs)
+    results, info = grade_assignment(REPO, ASSIGNMENT, subs, base / "out", db_url=f"sqlite:///{base / 'gradebook.db'}",
+                                     workers=2, secret_file=secret, limits=LIMITS, log=lambda *_: None)
+    stop.set()
+    thread.join(2)
+    tests_ids = list(results[0].tests)
+    write_grades_csv(results, base / "out" / "grades.csv", tests_ids)
+    rows = {r["student_id"]: r for r in csv.DictReader((base / "out" / "grades.csv").open())}
+    yield {"results": {r.student_id: r for r in results}, "rows": rows, "base": base, "subs": subs,
+           "before": before, "connections": connections, "info": info}
+    listener.close()
+
+
+def outputs_of(hostile, student):
+    path = hostile["base"] / "out" / "workspace" / "autograded" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    return "\n".join(o.get("text", "") + json.dumps(o.get("data", {})) + o.get("ename", "") + o.get("evalue", "")
+                     for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+
+
+@pytest.mark.parametrize("student", ["infinite_loop", "memory_bomb", "numpy_memory_bomb", "output_flood",
+                                     "sys_exit", "fork_loop", "subprocess", "socket", "read_files",
+                                     "write_files", "deleted_tests", "reordered_tests", "stray", "honest"])
+def test_contained_and_full_marks(hostile, student):
+    """Bad behaviour in a cell of its own costs nothing when the answers are right."""
+    result = hostile["results"][student]
+    assert result.status == "graded", result.status
+    assert result.score == 10, {g: (v.points, v.problem) for g, v in result.tests.items()}
+
+
+@pytest.mark.parametrize("student", ["os_exit", "segfault"])
+def test_a_crash_keeps_what_ran_before(hostile, student):
+    result = hostile["results"][student]
+    assert result.score == EARLY_POINTS
+    assert "kernel died" in result.problem
+    assert "kernel died" in hostile["rows"][student]["status"]
+    assert "kernel died" in outputs_of(hostile, student)  # the student sees where
+
+
+def test_time_limit_interrupts(hostile):
+    assert "KeyboardInterrupt" in outputs_of(hostile, "infinite_loop")
+
+
+def test_memory_limit_raises_memory_error(hostile):
+    assert "MemoryError" in outputs_of(hostile, "memory_bomb")
+    assert "MemoryError" in outputs_of(hostile, "numpy_memory_bomb")
+
+
+def test_output_is_truncated(hostile):
+    path = hostile["base"] / "out" / "workspace" / "autograded" / "output_flood" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    assert path.stat().st_size < 2_000_000
+    assert "output truncated" in outputs_of(hostile, "output_flood")
+
+
+def test_processes_are_limited(hostile):
+    assert "BlockingIOError" in outputs_of(hostile, "fork_loop") or "Resource temporarily" in outputs_of(hostile, "fork_loop")
+
+
+def test_no_file_outside_its_folder_is_readable_or_writable(hostile):
+    for student in ["read_files", "write_files"]:
+        text = outputs_of(hostile, student)
+        assert "LEAK" not in text and text.count("blocked") >= 4, text[:2000]
+    assert not (REPO / "pwned.txt").exists()
+    assert not (hostile["base"] / "pwned.txt").exists()
+
+
+def test_no_network(hostile):
+    assert "blocked network" in outputs_of(hostile, "socket")
+    assert hostile["connections"] == []
+
+
+def test_monkeypatching_earns_nothing(hostile):
+    assert hostile["results"]["monkeypatch"].score == 0
+
+
+def test_exception_in_every_cell_scores_zero_with_reasons(hostile):
+    result = hostile["results"]["exception_everywhere"]
+    assert result.status == "graded" and result.score == 0
+    assert "NameError" in result.tests["test_forward_difference"].cases[0].message
+
+
+def test_edited_tests_are_restored(hostile):
+    result = hostile["results"]["edited_tests"]
+    assert result.score == 10 - points_of("test_central_difference")
+
+
+@pytest.mark.parametrize("student, reason", [("not_json", "not appear to be JSON"),
+                                             ("wrong_version", "nbformat"),
+                                             ("missing", "missing notebook")])
+def test_unreadable_submissions_get_a_reason(hostile, student, reason):
+    row = hostile["rows"][student]
+    assert row["score"] == "0" and reason in row["status"], row["status"]
+    assert (hostile["base"] / "out" / "feedback" / student / f"{ASSIGNMENT}.html").is_file()
+
+
+def test_every_student_has_a_row_feedback_and_a_gradebook_record(hostile):
+    from nbgrader.api import Gradebook
+    students = sorted(p.name for p in hostile["subs"].iterdir())
+    assert sorted(hostile["rows"]) == students
+    with Gradebook(f"sqlite:///{hostile['base'] / 'gradebook.db'}") as gradebook:
+        for student in students:
+            assert (hostile["base"] / "out" / "feedback" / student / f"{ASSIGNMENT}.html").is_file()
+            submission = gradebook.find_submission(ASSIGNMENT, student)
+            assert submission.score == pytest.approx(float(hostile["rows"][student]["score"]))
+
+
+def test_submissions_untouched(hostile):
+    assert tree_digest(hostile["subs"]) == hostile["before"]
