@@ -1,0 +1,239 @@
+"""The hidden-test protocol on toy problems of the kinds the later weeks need.
+
+The student side runs in-process here (the sandboxed kernel runs the same harness code;
+tests/test_hostile.py and tests/test_grading.py cover that path); verdicts come from
+autograder.verdict exactly as in grading.
+"""
+import textwrap
+
+import numpy as np
+import pytest
+
+from autograder.harness import collecting, decode, encode, outcomes
+from autograder.seeds import derive_seed, student_seeds
+from autograder.verdict import judge, self_check
+
+
+def namespace(code):
+    ns = {"np": np}
+    exec(textwrap.dedent(code), ns)
+    return ns
+
+
+def grade(hidden, reference_code, student_code, points=3.0, seed=7):
+    hidden = "from autograder.harness import hidden\n" + textwrap.dedent(hidden)
+    reference, student = namespace(reference_code), namespace(student_code)
+    with collecting(seed) as found:       # what the kernel would do with the student's code
+        exec(hidden, dict(student))
+    payload = {"cases": outcomes(found["testers"][0])}
+    return judge("test_x", points, reference, hidden, seed, payload)
+
+
+def test_encoding_round_trips_plain_data():
+    values = [1, 2.5, float("nan"), -np.inf, 1 + 2j, True, None, "saddle", np.float32(3.5),
+              np.arange(6).reshape(2, 3), np.array([True, False]), (np.eye(2), [np.ones(3), 4]),
+              {"a": np.zeros(2)}]
+    for value in values:
+        back = decode(encode(value))
+        if isinstance(value, float) and np.isnan(value):
+            assert np.isnan(back)
+        elif isinstance(value, tuple):
+            assert np.array_equal(back[0], value[0]) and np.array_equal(back[1][0], value[1][0])
+        elif isinstance(value, dict):
+            assert np.array_equal(back["a"], value["a"])
+        else:
+            assert np.array_equal(back, value)
+            if isinstance(value, np.ndarray):  # arrays keep dtype and shape; scalars become Python numbers
+                assert back.dtype == value.dtype and back.shape == value.shape
+    assert "function" in repr(decode(encode(lambda x: x)))
+
+
+def test_arrays_tuples_lists_and_strings():
+    hidden = """
+    @hidden
+    def test(t):
+        x = t.rng.normal(size=(2, 3))
+        t.call("stats", x)
+        t.call("classify", 2.0)
+        t.call("classify", -1.0)
+    """
+    reference = """
+    def stats(x): return (x.mean(axis=0), [x.min(), x.max()])
+    def classify(h): return "minimum" if h > 0 else "maximum"
+    """
+    verdict = grade(hidden, reference, reference)
+    assert verdict.points == 3 and all(c.passed for c in verdict.cases)
+    wrong = """
+    def stats(x): return (x.mean(axis=1), [x.min(), x.max()])
+    def classify(h): return "min" if h > 0 else "maximum"
+    """
+    verdict = grade(hidden, reference, wrong)
+    assert verdict.points == pytest.approx(1.0)
+    assert "shape (2,), expected shape (3,)" in verdict.cases[0].message
+    assert "'min'" in verdict.cases[1].message and "'minimum'" in verdict.cases[1].message
+
+
+def test_named_exception_must_be_raised():
+    hidden = """
+    @hidden
+    def test(t):
+        t.call("newton_raphson", lambda x: x**2 - 2, lambda x: 2 * x, 1.0)
+        t.call("newton_raphson", lambda x: x**2 + 1, lambda x: 0 * x, 1.0)
+    """
+    reference = """
+    def newton_raphson(f, df, x):
+        for _ in range(50):
+            if df(x) == 0:
+                raise ValueError("zero derivative")
+            x = x - f(x) / df(x)
+        return x
+    """
+    assert grade(hidden, reference, reference).points == 3
+    returns_nan = reference.replace('raise ValueError("zero derivative")', "return float('nan')")
+    verdict = grade(hidden, reference, returns_nan)
+    assert verdict.cases[0].passed and not verdict.cases[1].passed
+    assert "expected ValueError to be raised, but it returned nan" in verdict.cases[1].message
+    divides = reference.replace('raise ValueError("zero derivative")', "x = x / 0")
+    assert "ZeroDivisionError" in grade(hidden, reference, divides).cases[1].message
+
+
+def test_returned_functions_and_function_inputs_with_a_known_mistake():
+    hidden = """
+    @hidden
+    def test(t):
+        A = t.rng.normal(size=(3, 3))
+        M = t.rng.normal(size=(2, 3))
+        x = t.rng.normal(size=3)
+        quadratic = t.label(lambda v: v @ A @ v, "a random quadratic form")
+        t.call("gradient", quadratic, x, rtol=1e-5)
+        t.call("jacobian", lambda v: M @ v, x, rtol=1e-5, label="jacobian of a random linear map")
+        t.call("linearise", np.sin, np.cos, 0.3, then=lambda g: g(np.linspace(0, 1, 5)))
+        t.mistake("jacobian", lambda f, x: jacobian(f, x).T, "Your Jacobian is transposed: rows are outputs.")
+    """
+    reference = """
+    def gradient(f, x, h=1e-6):
+        return np.array([(f(x + h * e) - f(x - h * e)) / (2 * h) for e in np.eye(len(x))])
+    def jacobian(f, x, h=1e-6):
+        return np.array([(f(x + h * e) - f(x - h * e)) / (2 * h) for e in np.eye(len(x))]).T
+    def linearise(f, df, a):
+        return lambda x: f(a) + df(a) * (x - a)
+    """
+    assert grade(hidden, reference, reference).points == 3
+    transposed = reference.replace("for e in np.eye(len(x))]).T", "for e in np.eye(len(x))])")
+    verdict = grade(hidden, reference, transposed)
+    case = verdict.cases[1]
+    assert not case.passed and "transpose" in case.message and "transposed" in case.mistake
+    no_function = reference.replace("return lambda x: f(a) + df(a) * (x - a)", "return f(a)")
+    assert "not callable" in grade(hidden, reference, no_function).cases[2].message
+
+
+def test_checks_that_are_not_equality():
+    hidden = """
+    @hidden
+    def test(t):
+        A = t.rng.normal(size=(4, 4))
+        x = t.rng.normal(size=4)
+        f = lambda v: np.sin(v) @ A @ np.cos(v)
+
+        def near_finite_difference(got, expected, case):
+            h = 1e-6   # computed in the grader, independently of the reference
+            fd = np.array([(f(x + h * e) - f(x - h * e)) / (2 * h) for e in np.eye(4)])
+            return bool(np.max(np.abs(np.asarray(got) - fd)) < 1e-6), "not within 1e-6 of finite differences"
+
+        t.call("gradient", f, x, check=near_finite_difference)
+        t.call("train", 200, check=lambda got, expected, case: (got < 0.05, f"final cost {got:.3g} is not below 0.05"))
+        starts = t.rng.uniform(-3, 3, size=50)
+
+        def reaches_minimum(got, expected, case):
+            fraction = np.mean(np.abs(np.asarray(got) - 1.0) < 1e-3)
+            return fraction >= 0.7, f"reached the minimum from {fraction:.0%} of 50 starts (need 70%)"
+
+        t.call("descend", starts, check=reaches_minimum)
+        v = t.rng.normal(size=5)
+        t.call("normalise", v, then=lambda result: v, label="normalise(v) leaves v unchanged")
+    """
+    reference = """
+    def gradient(f, x):
+        h = 1e-6
+        return np.array([(f(x + h * e) - f(x - h * e)) / (2 * h) for e in np.eye(len(x))])
+    def train(steps):
+        w = 5.0
+        for _ in range(steps):
+            w -= 0.1 * 2 * w
+        return w**2
+    def descend(starts):
+        x = np.array(starts, dtype=float)
+        for _ in range(500):
+            x -= 0.1 * 2 * (x - 1.0)
+        return x
+    def normalise(v):
+        return v / np.linalg.norm(v)
+    """
+    assert grade(hidden, reference, reference, points=4).points == 4
+    bad = """
+    def gradient(f, x):
+        return np.zeros(len(x))
+    def train(steps):
+        return 0.5
+    def descend(starts):
+        x = np.array(starts, dtype=float)
+        return np.where(np.arange(len(x)) % 2 == 0, 1.0, x)
+    def normalise(v):
+        v /= np.linalg.norm(v)
+        return v
+    """
+    verdict = grade(hidden, reference, bad, points=4)
+    assert verdict.points == 0
+    assert "finite differences" in verdict.cases[0].message
+    assert "0.5 is not below 0.05" in verdict.cases[1].message
+    assert "of 50 starts (need 70%)" in verdict.cases[2].message
+
+
+def test_partial_credit_is_shared_by_weight_and_tolerance_is_per_case():
+    hidden = """
+    @hidden
+    def test(t):
+        t.call("f", 1.0, rtol=1e-3, weight=3)
+        t.call("f", 2.0, rtol=1e-12)
+    """
+    verdict = grade(hidden, "def f(x): return x / 3", "def f(x): return x * 0.3333334", points=2)
+    assert [c.passed for c in verdict.cases] == [True, False]
+    assert verdict.points == pytest.approx(2 * 3 / 4)
+
+
+def test_missing_function_and_out_of_step_results_fail_cleanly():
+    hidden = """
+    @hidden
+    def test(t):
+        t.call("f", 1.0)
+    """
+    verdict = grade(hidden, "def f(x): return x", "def g(x): return x")
+    assert verdict.points == 0 and "NameError" in verdict.cases[0].message
+    reference = namespace("def f(x): return x")
+    source = "from autograder.harness import hidden\n" + textwrap.dedent(hidden)
+    forged = {"cases": [{"label": "something else", "outcome": "returned", "value": 1.0}]}
+    assert judge("t", 1, reference, source, 0, forged).points == 0
+    assert judge("t", 1, reference, source, 0, None, "the kernel died").cases[0].message == "the kernel died"
+
+
+def test_self_check_rejects_a_mistake_no_case_catches():
+    ns = namespace("def f(x): return 2 * x")
+    exec("from autograder.harness import hidden", ns)
+    code = """
+def test(t):
+    t.call("f", 0.0)
+    t.mistake("f", lambda x: 3 * x, "factor 3")
+"""
+    exec(code, ns)
+    with pytest.raises(AssertionError, match="passes every case"):
+        self_check(ns["test"])
+
+
+def test_seeds_differ_per_student_and_test_and_repeat():
+    secret = b"0123456789abcdef-secret"
+    a = student_seeds(secret, "a1", "alice", ["t1", "t2"])
+    assert a == student_seeds(secret, "a1", "alice", ["t1", "t2"])
+    assert a["t1"] != a["t2"]
+    assert a["t1"] != student_seeds(secret, "a1", "bob", ["t1"])["t1"]
+    assert a["t1"] != student_seeds(b"another-secret-0123456", "a1", "alice", ["t1"])["t1"]
+    assert 0 <= derive_seed(secret, "a1", "alice", "t1") < 2**63
