@@ -21,3 +21,47 @@ class RedactTestTracebacks(NbGraderPreprocessor):
                     summary = f"{output.ename}: {output.evalue}" if output.evalue else output.ename
                     output.traceback = [summary]
         return cell, resources
+
+
+class FillGrades(NbGraderPreprocessor):
+    """GetGrades without a database round trip: scores come from the job's verdicts, so a
+    worker can render feedback in parallel. Expects resources["autograder"]["points"]."""
+
+    def preprocess_cell(self, cell, resources, index):
+        meta = cell.metadata.get("nbgrader", {})
+        points = resources["autograder"]["points"]
+        if meta.get("grade") and meta.get("grade_id") in points:
+            meta["score"], meta["points"] = points[meta["grade_id"]]
+        if meta.get("solution") or meta.get("task"):
+            meta.setdefault("comment", None)
+        return cell, resources
+
+
+def render_feedback(notebook, assignment, student_id, result):
+    """The HTML page a student receives, with nbgrader's feedback template and the same
+    preprocessors nbgrader_config.py gives GenerateFeedback."""
+    from pathlib import Path
+
+    import nbformat
+    import nbgrader
+    from nbconvert import HTMLExporter
+    from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+    from nbgrader.preprocessors import ClearHiddenTests
+    from traitlets.config import Config
+
+    base = Path(nbgrader.__file__).parent / "server_extensions" / "formgrader"
+    config = Config()
+    config.HTMLExporter.template_name = "feedback"
+    config.HTMLExporter.extra_template_basedirs = [str(base / "templates")]
+    config.HTMLExporter.extra_template_paths = [
+        str(base / "static" / "node_modules" / "bootstrap" / "dist" / "css")]
+    exporter = HTMLExporter(config=config)
+    for preprocessor in (FillGrades, ClearHiddenTests, RedactTestTracebacks, CSSHTMLHeaderPreprocessor):
+        exporter.register_preprocessor(preprocessor(config=config), enabled=True)
+    resources = {
+        "nbgrader": {"notebook": assignment, "assignment": assignment, "student": student_id,
+                     "score": result.score, "max_score": result.max_score, "late_penalty": 0},
+        "autograder": {"points": {g: (v.points, v.max_points) for g, v in result.tests.items()}},
+    }
+    body, _ = exporter.from_notebook_node(nbformat.from_dict(notebook), resources=resources)
+    return body

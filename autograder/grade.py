@@ -19,7 +19,7 @@ from nbgrader.coursedir import CourseDirectory
 
 from . import sandbox
 from .compile import compile_assignment
-from .course import CourseError, course_config, require_assignment
+from .course import CourseError, course_config, ensure_tools_on_path, require_assignment
 from .job import GradingJob, SubmissionResult, grade_submission
 from .progress import Progress
 from .seeds import load_secret, student_seeds
@@ -40,6 +40,7 @@ def grade_assignment(root, assignment, submissions, out, db_url=None, workers=No
                      secret_file=None, limits=None, use_sandbox=True, log=print):
     """Grade every student folder in `submissions`. Returns (results, info) where results is a
     list of SubmissionResult in student order and info describes the run for the report."""
+    ensure_tools_on_path()
     root, out, submissions = Path(root).resolve(), Path(out).resolve(), Path(submissions).resolve()
     source = require_assignment(root, assignment)
     students = student_folders(submissions)
@@ -55,8 +56,10 @@ def grade_assignment(root, assignment, submissions, out, db_url=None, workers=No
     shutil.copytree(source, workspace / "source" / assignment)
     config = course_config(root, CourseDirectory__root=str(workspace), CourseDirectory__db_url=db_url)
     api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
-    # Records the assignment and its grade cells in the gradebook (nbgrader owns that schema).
-    generated = api.generate_assignment(assignment, force=True, create=True)
+    # Records the assignment and its grade cells in the gradebook (nbgrader owns that schema);
+    # costs seconds, so only when the gradebook does not already hold this version.
+    generated = {"success": True} if gradebook_is_current(db_url, assignment, compiled) else \
+        api.generate_assignment(assignment, force=True, create=True)
     if not generated["success"]:
         raise CourseError(f"nbgrader could not record {assignment} in the gradebook {db_url}: "
                           f"{_last_line(generated.get('error') or generated.get('log'))}")
@@ -83,11 +86,24 @@ def grade_assignment(root, assignment, submissions, out, db_url=None, workers=No
 
     ordered = [results[s] for s in students]
     record_in_gradebook(db_url, assignment, compiled, ordered, workspace)
-    write_feedback(api, assignment, compiled, ordered, workspace, out)
+    write_feedback(assignment, ordered, out)
     info = {"assignment": assignment, "students": len(students), "workers": workers,
             "sandbox": sandbox.describe(use_sandbox), "db_url": _hide_password(db_url),
             "limits": limits}
     return ordered, info
+
+
+def gradebook_is_current(db_url, assignment, compiled):
+    """True when the gradebook has this assignment's test cells with the same points and code."""
+    try:
+        with Gradebook(db_url) as gradebook:
+            notebook = gradebook.find_notebook(Path(compiled.notebook).stem, assignment)
+            points = {cell.name: cell.max_score for cell in notebook.grade_cells}
+            sources = {cell.name: cell.source for cell in notebook.source_cells}
+    except Exception:  # no such assignment yet, or a database nbgrader must first create
+        return False
+    expected = {g: t.points for g, t in compiled.tests.items()}
+    return points == expected and all(sources.get(g) == t.source for g, t in compiled.tests.items())
 
 
 def record_in_gradebook(db_url, assignment, compiled, results, workspace):
@@ -110,22 +126,13 @@ def record_in_gradebook(db_url, assignment, compiled, results, workspace):
                 nbformat.write(nbformat.from_dict(result.notebook), folder / compiled.notebook)
 
 
-def write_feedback(api, assignment, compiled, results, workspace, out):
-    """nbgrader renders each student's feedback (hidden tests and their tracebacks removed by
-    the preprocessors configured in nbgrader_config.py); a student whose notebook could not be
-    run gets a short page that says why."""
-    graded = [r for r in results if r.notebook is not None]
-    if graded:
-        api.generate_feedback(assignment, force=True)
+def write_feedback(assignment, results, out):
+    """Each student's feedback page: rendered by the job with nbgrader's feedback template and
+    hidden-test filters, or, when the notebook could not be run, a short page saying why."""
     for result in results:
         target = out / "feedback" / result.student_id / f"{assignment}.html"
         target.parent.mkdir(parents=True, exist_ok=True)
-        rendered = workspace / "feedback" / result.student_id / assignment / \
-            f"{Path(compiled.notebook).stem}.html"
-        if result.notebook is not None and rendered.is_file():
-            shutil.copyfile(rendered, target)
-        else:
-            target.write_text(_plain_feedback(assignment, result))
+        target.write_text(result.feedback_html or _plain_feedback(assignment, result))
 
 
 def _plain_feedback(assignment, result):

@@ -18,6 +18,7 @@ from nbformat.v4 import new_code_cell, new_output
 
 from . import execute, sandbox
 from .compile import CompiledAssignment, reference_namespaces
+from .feedback import render_feedback
 from .harness import MIME
 from .verdict import TestVerdict, judge
 
@@ -54,7 +55,8 @@ class SubmissionResult:
     max_score: float = 0.0
     tests: dict = field(default_factory=dict)   # grade_id -> TestVerdict
     problem: str | None = None       # what went wrong while running (the submission still counts)
-    notebook: dict | None = None     # the autograded notebook, for nbgrader's feedback
+    notebook: dict | None = None     # the autograded notebook, as nbgrader stores it
+    feedback_html: str | None = None # what the student receives
     seconds: float = 0.0
 
 
@@ -107,6 +109,7 @@ def grade_submission(job):
             else TestVerdict(grade_id, 0.0, spec.points, problem="this test has no hidden part")
     result.score = round(sum(t.points for t in result.tests.values()), 6)
     result.notebook = autograded_notebook(nb, roles, compiled, result, run)
+    result.feedback_html = render_feedback(result.notebook, compiled.name, job.student_id, result)
     return result
 
 

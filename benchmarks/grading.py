@@ -1,0 +1,72 @@
+"""Grade the same N generated submissions with our autograder and with plain nbgrader.
+
+    .venv/bin/python benchmarks/grading.py [N]      (default 12: a third correct, wrong, blank)
+
+Prints both wall times and their ratio. Plain `nbgrader autograde` runs unsandboxed, one
+submission at a time; ours sandboxes every kernel and runs --workers jobs at once.
+"""
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+
+REPO = Path(__file__).resolve().parent.parent
+ASSIGNMENT = "a1_derivatives"
+BIN = Path(sys.executable).parent
+
+
+def make_submissions(folder, count):
+    source = nbformat.read(REPO / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
+    blank = nbformat.read(REPO / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
+    wrong = nbformat.from_dict(source)
+    for cell in wrong.cells:
+        cell.source = cell.source.replace("(f(x + h) - f(x - h)) / (2 * h)", "(f(x + h) - f(x)) / h")
+    kinds = [source, wrong, blank]
+    for index in range(count):
+        target = folder / f"student{index:03d}" / ASSIGNMENT
+        target.mkdir(parents=True)
+        nbformat.write(kinds[index % 3], target / f"{ASSIGNMENT}.ipynb")
+
+
+def timed(command, **kwargs):
+    start = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, **kwargs)
+    elapsed = time.perf_counter() - start
+    if done.returncode != 0:
+        sys.exit(f"{' '.join(map(str, command))} failed:\n{done.stderr[-2000:]}")
+    return elapsed
+
+
+def main():
+    count = int(sys.argv[1]) if len(sys.argv) > 1 else 12
+    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        course = tmp / "course"
+        shutil.copytree(REPO / "source" / ASSIGNMENT, course / "source" / ASSIGNMENT)
+        make_submissions(course / "submitted", count)
+        nbgrader = [str(BIN / "nbgrader")]
+        options = [f"--CourseDirectory.root={course}", f"--CourseDirectory.db_url=sqlite:///{tmp / 'plain.db'}"]
+        timed(nbgrader + ["generate_assignment", ASSIGNMENT, "--force"] + options, env=env, cwd=tmp)
+        plain = timed(nbgrader + ["autograde", ASSIGNMENT, "--force"] + options, env=env, cwd=tmp)
+
+        (tmp / "secret").write_text("benchmark-secret-0123456789")
+        ours = [timed([sys.executable, "-m", "autograder", "grade", ASSIGNMENT, "--submissions",
+                       str(course / "submitted"), "--out", str(tmp / f"out{run}"), "--db",
+                       f"sqlite:///{tmp / 'ours.db'}", "--secret-file", str(tmp / "secret")],
+                      env=env, cwd=REPO) for run in range(2)]
+    print(f"{count} submissions (correct / wrong central_difference / blank), {os.cpu_count()} cores")
+    print(f"plain nbgrader autograde (unsandboxed, serial):      {plain:7.2f} s  ({plain / count:.2f} s each)")
+    for name, seconds in zip(["first run, new gradebook", "regrade"], ours):
+        print(f"python -m autograder grade, {name:24s} {seconds:7.2f} s  ({seconds / count:.2f} s each), "
+              f"ratio plain / ours {plain / seconds:.2f}")
+    print("(ours: sandboxed, parallel, including gradebook, feedback pages and report)")
+
+
+if __name__ == "__main__":
+    main()
