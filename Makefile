@@ -9,6 +9,7 @@ STAMP  := $(VENV)/.installed
 ASSIGNMENT  ?= a1_derivatives
 SUBMISSIONS ?= submitted
 OUT         ?= grades/$(ASSIGNMENT)
+# optional: WORKERS=N, DB=<SQLAlchemy URL>, SECRET=<secret file>
 
 .PHONY: lab test release grade clean-venv
 
@@ -34,7 +35,8 @@ release: $(STAMP)
 	$(BIN)/python -m autograder release $(ASSIGNMENT)
 
 grade: $(STAMP)
-	$(BIN)/python -m autograder grade $(ASSIGNMENT) --submissions $(SUBMISSIONS) --out $(OUT)
+	$(BIN)/python -m autograder grade $(ASSIGNMENT) --submissions $(SUBMISSIONS) --out $(OUT) \
+		$(if $(WORKERS),--workers $(WORKERS)) $(if $(DB),--db $(DB)) $(if $(SECRET),--secret-file $(SECRET))
 
 clean-venv:
 	rm -rf $(VENV)
