@@ -66,13 +66,15 @@ def write_report(results, info, path, test_ids, seconds):
 
     mistakes = Counter()
     failing_cases = Counter()
+    case_labels = {}  # inputs differ per student, so cases are counted by position in their test
     for r in results:
         for grade_id, verdict in r.tests.items():
             for message in {c.mistake for c in verdict.cases if c.mistake}:
                 mistakes[(grade_id, message)] += 1
-            for case in verdict.cases:
+            for index, case in enumerate(verdict.cases):
                 if not case.passed and not verdict.problem:
-                    failing_cases[(grade_id, case.label)] += 1
+                    failing_cases[(grade_id, index)] += 1
+                    case_labels.setdefault((grade_id, index), case.label)
 
     failed = [r for r in results if r.status != "graded" or r.problem]
     sandbox_warning = info["sandbox"].startswith("NOT")
@@ -81,8 +83,9 @@ def write_report(results, info, path, test_ids, seconds):
         f"<tr><td>{n}</td><td>{html.escape(g)}</td><td>{html.escape(m)}</td></tr>"
         for (g, m), n in mistakes.most_common(15)) or "<tr><td colspan=3>none detected</td></tr>"
     case_rows = "".join(
-        f"<tr><td>{n}</td><td>{html.escape(g)}</td><td><code>{html.escape(label)}</code></td></tr>"
-        for (g, label), n in failing_cases.most_common(15)) or "<tr><td colspan=3>none</td></tr>"
+        f"<tr><td>{n}</td><td>{html.escape(g)}</td><td>case {i + 1}, e.g. "
+        f"<code>{html.escape(case_labels[(g, i)])}</code></td></tr>"
+        for (g, i), n in failing_cases.most_common(15)) or "<tr><td colspan=3>none</td></tr>"
     failed_rows = "".join(
         f"<tr><td>{html.escape(r.student_id)}</td><td>{_number(r.score)}</td>"
         f"<td>{html.escape(status_of(r))}</td></tr>" for r in failed) or "<tr><td colspan=3>none</td></tr>"
