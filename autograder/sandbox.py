@@ -41,8 +41,9 @@ def describe(use_sandbox=True):
     """One line for the report: how student code was contained."""
     if use_sandbox and bubblewrap():
         return "sandboxed with bubblewrap: no network, private file system, resource limits"
-    return ("NOT SANDBOXED: bubblewrap is missing (apt-get install bubblewrap), so student code "
-            "ran with resource limits only and could read files this user can read")
+    reason = "turned off" if bubblewrap() else "missing: apt-get install bubblewrap"
+    return (f"NOT SANDBOXED: bubblewrap was not used ({reason}), so student code ran with "
+            "resource limits only and could read files this user can read")
 
 
 def _python_roots():

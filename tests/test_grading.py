@@ -156,3 +156,16 @@ def test_cli_grades_one_submission(tmp_path):
     rows = list(csv.DictReader((tmp_path / "out" / "grades.csv").open()))
     assert [(r["student_id"], r["score"], r["max_score"]) for r in rows] == [("ann", "10", "10")]
     assert (tmp_path / "out" / "report.html").is_file()
+
+
+def test_without_bubblewrap_grading_still_works_and_says_so(tmp_path):
+    submit(tmp_path / "subs", "solution", solution())
+    (tmp_path / "secret").write_text("fallback-secret-0123456789")
+    results, info = grade_assignment(REPO, ASSIGNMENT, tmp_path / "subs", tmp_path / "out",
+                                     db_url=f"sqlite:///{tmp_path / 'gb.db'}", workers=1,
+                                     secret_file=tmp_path / "secret", use_sandbox=False,
+                                     log=lambda *_: None)
+    assert results[0].score == 10
+    assert info["sandbox"].startswith("NOT SANDBOXED") and "bubblewrap" in info["sandbox"]
+    write_report(results, info, tmp_path / "report.html", TESTS, 1.0)
+    assert "NOT SANDBOXED" in (tmp_path / "report.html").read_text()
