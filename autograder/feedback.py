@@ -5,6 +5,8 @@ tests have been restored: it would show their code, and a failing hidden assert'
 traceback quotes the line that failed. nbgrader_config.py adds these to
 GenerateFeedback's pipeline, next to nbgrader's own ClearHiddenTests.
 """
+import functools
+
 from nbgrader.preprocessors import NbGraderPreprocessor
 
 
@@ -37,12 +39,12 @@ class FillGrades(NbGraderPreprocessor):
         return cell, resources
 
 
-def render_feedback(notebook, assignment, student_id, result):
-    """The HTML page a student receives, with nbgrader's feedback template and the same
-    preprocessors nbgrader_config.py gives GenerateFeedback."""
+@functools.lru_cache(maxsize=1)
+def _feedback_exporter():
+    """One exporter per process: loading nbgrader's feedback template costs ~0.4 s; the
+    exporter and its preprocessors keep no state between notebooks."""
     from pathlib import Path
 
-    import nbformat
     import nbgrader
     from nbconvert import HTMLExporter
     from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
@@ -58,10 +60,18 @@ def render_feedback(notebook, assignment, student_id, result):
     exporter = HTMLExporter(config=config)
     for preprocessor in (FillGrades, ClearHiddenTests, RedactTestTracebacks, CSSHTMLHeaderPreprocessor):
         exporter.register_preprocessor(preprocessor(config=config), enabled=True)
+    return exporter
+
+
+def render_feedback(notebook, assignment, student_id, result):
+    """The HTML page a student receives, with nbgrader's feedback template and the same
+    preprocessors nbgrader_config.py gives GenerateFeedback."""
+    import nbformat
+
     resources = {
         "nbgrader": {"notebook": assignment, "assignment": assignment, "student": student_id,
                      "score": result.score, "max_score": result.max_score, "late_penalty": 0},
         "autograder": {"points": {g: (v.points, v.max_points) for g, v in result.tests.items()}},
     }
-    body, _ = exporter.from_notebook_node(nbformat.from_dict(notebook), resources=resources)
+    body, _ = _feedback_exporter().from_notebook_node(nbformat.from_dict(notebook), resources=resources)
     return body
