@@ -50,6 +50,13 @@ def grade_assignment(root, assignment, submissions, out, db_url=None, workers=No
     workers = max(1, workers or os.cpu_count() or 1)
     limits = limits or sandbox.Limits()
 
+    # Start the workers first: importing the Jupyter stack takes seconds (nbformat's schema
+    # checks alone ~2.5 s here), and they can do it while this process sets up the gradebook.
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["autograder.job"])
+    pool = ProcessPoolExecutor(max_workers=min(workers, len(students)), mp_context=context)
+    warm = [pool.submit(_warm_up) for _ in range(min(workers, len(students)))]
+
     workspace = out / "workspace"
     if workspace.exists():
         shutil.rmtree(workspace)
@@ -61,6 +68,7 @@ def grade_assignment(root, assignment, submissions, out, db_url=None, workers=No
     generated = {"success": True} if gradebook_is_current(db_url, assignment, compiled) else \
         api.generate_assignment(assignment, force=True, create=True)
     if not generated["success"]:
+        pool.shutdown(cancel_futures=True)
         raise CourseError(f"nbgrader could not record {assignment} in the gradebook {db_url}: "
                           f"{_last_line(generated.get('error') or generated.get('log'))}")
 
@@ -69,8 +77,9 @@ def grade_assignment(root, assignment, submissions, out, db_url=None, workers=No
                        limits, use_sandbox) for student in students]
     results = {}
     progress = Progress(len(jobs))
-    context = multiprocessing.get_context("forkserver")
-    with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context) as pool:
+    with pool:
+        for future in warm:
+            future.result()
         futures = {pool.submit(grade_submission, job): job for job in jobs}
         for future in as_completed(futures):
             job = futures[future]
@@ -91,6 +100,11 @@ def grade_assignment(root, assignment, submissions, out, db_url=None, workers=No
             "sandbox": sandbox.describe(use_sandbox), "db_url": _hide_password(db_url),
             "limits": limits}
     return ordered, info
+
+
+def _warm_up():
+    import autograder.job  # noqa: F401  (already imported where the forkserver preloaded it)
+    return True
 
 
 def gradebook_is_current(db_url, assignment, compiled):
