@@ -16,6 +16,7 @@ import os
 import shutil
 import sys
 import sysconfig
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,17 +67,23 @@ def make_pids_cgroup(limit):
 
 
 def remove_cgroup(path):
+    """Kill whatever is left in the cgroup (forked children, say) and remove it. Killed
+    processes leave it only once reaped, so the removal is retried for up to 2 s."""
     if path is None:
         return
-    try:
-        for pid in (path / "cgroup.procs").read_text().split():
-            try:
-                os.kill(int(pid), 9)
-            except OSError:
-                pass
-        path.rmdir()
-    except OSError:
-        pass
+    for _ in range(40):
+        try:
+            for pid in (path / "cgroup.procs").read_text().split():
+                try:
+                    os.kill(int(pid), 9)
+                except OSError:
+                    pass
+            path.rmdir()
+            return
+        except FileNotFoundError:
+            return
+        except OSError:
+            time.sleep(0.05)
 
 
 def kernel_argv(workdir, runtime, limits, cgroup=None, use_sandbox=True):

@@ -4,6 +4,7 @@ import csv
 import json
 import shutil
 import socket
+import subprocess
 import threading
 
 import nbformat
@@ -233,3 +234,12 @@ def test_every_student_has_a_row_feedback_and_a_gradebook_record(hostile):
 
 def test_submissions_untouched(hostile):
     assert tree_digest(hostile["subs"]) == hostile["before"]
+
+
+def test_nothing_is_left_behind(hostile):
+    """Scratch folders, cgroups and sandboxed processes all end with their job."""
+    import glob
+    import tempfile
+    assert glob.glob(f"{tempfile.gettempdir()}/ag-*") == []
+    assert glob.glob("/sys/fs/cgroup/pids/autograder-*") == []
+    assert subprocess.run(["pgrep", "-f", "ipykernel_launcher.*ag-"], capture_output=True).stdout == b""
