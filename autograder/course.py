@@ -14,13 +14,7 @@ class CourseError(Exception):
 
 
 def find_course_root(start=None):
-    """The nearest folder holding nbgrader_config.py, from `start` (default: cwd) upwards.
-
-    MVCALC_COURSE_ROOT overrides the search (used by tests that build a course elsewhere).
-    """
-    override = os.environ.get("MVCALC_COURSE_ROOT")
-    if override:
-        return Path(override).resolve()
+    """The nearest folder holding nbgrader_config.py, from `start` (default: cwd) upwards."""
     here = Path(start or os.getcwd()).resolve()
     for folder in (here, *here.parents):
         if (folder / CONFIG_NAME).is_file():

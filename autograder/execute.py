@@ -20,7 +20,6 @@ from . import sandbox
 
 @dataclass
 class Execution:
-    executed: int = 0               # cells that finished (errors included)
     problem: str | None = None      # why execution stopped early, if it did
     problem_cell: int | None = None
     seconds: float = 0.0
@@ -30,10 +29,9 @@ TRUNCATED = "[output truncated:"
 
 
 class LimitedClient(NotebookClient):
-    """nbclient with an output budget per cell and a deadline for the whole notebook."""
+    """nbclient with an output budget per cell (set `output_limit`)."""
 
     output_limit = 200_000
-    deadline = None
 
     def output(self, outs, msg, display_id, cell_index):
         used = sum(len(json.dumps(o)) for o in outs)
@@ -82,11 +80,7 @@ def run(nb, manager, workdir, limits):
         if time.monotonic() > deadline:
             raise TimeoutError(f"the notebook ran out of its {limits.notebook_seconds:g} s")
 
-    async def on_executed(cell, cell_index, execute_reply):
-        result.executed += 1
-
     client.on_cell_start = on_start
-    client.on_cell_executed = on_executed
     # A kernel whose own machinery the student broke may never answer: a hard stop.
     hard_stop = limits.notebook_seconds + 2 * limits.cell_seconds + 30
 

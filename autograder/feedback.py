@@ -1,9 +1,9 @@
-"""Preprocessors that keep hidden tests out of the feedback a student receives.
+"""The feedback a student receives, without the hidden tests.
 
-nbgrader's feedback is rendered from the autograded notebook, where the hidden
-tests have been restored: it would show their code, and a failing hidden assert's
-traceback quotes the line that failed. nbgrader_config.py adds these to
-GenerateFeedback's pipeline, next to nbgrader's own ClearHiddenTests.
+An autograded notebook holds the hidden tests: rendered as it is, it would show their code,
+and a failing assert's traceback would quote the line that failed. RedactTestTracebacks
+(with nbgrader's ClearHiddenTests) prevents that, both in nbgrader's own generate_feedback
+(see nbgrader_config.py) and in `render_feedback`, which the grading jobs use.
 """
 import functools
 

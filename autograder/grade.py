@@ -1,10 +1,10 @@
-"""Grade a folder of submissions: jobs in parallel, then nbgrader's gradebook and feedback.
+"""Grade a folder of submissions: jobs in parallel, then nbgrader's gradebook.
 
 DIR is laid out like nbgrader's submitted/ (DIR/<student_id>/<assignment>/<assignment>.ipynb)
 and is only ever read. Each submission is graded by an independent job (autograder.job) in a
-worker process; the results are recorded in the gradebook through nbgrader's API, the
-autograded notebooks are written where nbgrader expects them, and nbgrader renders the
-feedback.
+worker process, which also renders the student's feedback with nbgrader's template; the
+scores are then recorded in the gradebook through nbgrader's API and the autograded
+notebooks written under OUT/workspace/autograded/.
 """
 import multiprocessing
 import os
@@ -121,18 +121,17 @@ def gradebook_is_current(db_url, assignment, compiled):
 
 
 def record_in_gradebook(db_url, assignment, compiled, results, workspace):
-    """Scores per grade cell into nbgrader's gradebook; autograded notebooks where nbgrader
-    looks for them (workspace/autograded/<student>/<assignment>/)."""
+    """Scores per grade cell into nbgrader's gradebook; autograded notebooks in nbgrader's
+    layout under the run's workspace (workspace/autograded/<student>/<assignment>/)."""
     notebook_id = Path(compiled.notebook).stem
     with Gradebook(db_url) as gradebook:
         for result in results:
             gradebook.update_or_create_student(result.student_id)
-            submission = gradebook.update_or_create_submission(assignment, result.student_id)
+            gradebook.update_or_create_submission(assignment, result.student_id)
             for grade_id, verdict in result.tests.items():
                 grade = gradebook.find_grade(grade_id, notebook_id, assignment, result.student_id)
                 grade.auto_score = verdict.points
                 grade.needs_manual_grade = grade.manual_score is not None
-            del submission
             gradebook.db.commit()
             if result.notebook is not None:
                 folder = workspace / "autograded" / result.student_id / assignment

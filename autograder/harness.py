@@ -232,15 +232,17 @@ class Unserializable:
         return f"<{self.what}>"
 
 
+def record(case):
+    """A Case as the plain data that leaves the kernel."""
+    data = {"label": case.label, "outcome": case.outcome,
+            "error_type": case.error_type, "error_message": case.error_message}
+    if case.outcome == "returned":
+        data["value"] = encode(case.value)
+    return data
+
+
 def outcomes(tester):
-    records = []
-    for case in tester.cases:
-        record = {"label": case.label, "outcome": case.outcome,
-                  "error_type": case.error_type, "error_message": case.error_message}
-        if case.outcome == "returned":
-            record["value"] = encode(case.value)
-        records.append(record)
-    return records
+    return [record(case) for case in tester.cases]
 
 
 def _publish(tester):

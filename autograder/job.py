@@ -167,7 +167,6 @@ def build_execution_notebook(student_nb, compiled, seeds):
         if grade_id in compiled.tests:
             continue  # a test cell: the source's version is placed instead
         copy = nbformat.from_dict(dict(cell))
-        copy.pop("attachments", None) if copy.cell_type == "code" else None
         if copy.cell_type == "code":
             copy.outputs, copy.execution_count = [], None
         if grade_id in compiled.answers and grade_id not in answered:

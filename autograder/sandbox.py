@@ -128,7 +128,7 @@ def kernel_argv(workdir, runtime, limits, cgroup=None, use_sandbox=True):
     return command
 
 
-def write_kernelspec(folder, argv, cwd_env=None):
+def write_kernelspec(folder, argv):
     """A kernelspec directory `folder/sandboxed` whose argv is the sandboxed command."""
     spec = Path(folder) / "sandboxed"
     spec.mkdir(parents=True, exist_ok=True)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .harness import Tester, Unserializable, collecting, decode, encode
+from .harness import Tester, Unserializable, collecting, decode, encode, record
 
 
 @dataclass
@@ -118,6 +118,8 @@ def compare(got, expected):
 
 def describe_failure(got):
     outcome = got.get("outcome")
+    if outcome == "raised" and got.get("error_type") == "NotImplementedError":
+        return "not answered yet: the function still raises NotImplementedError"
     if outcome == "raised":
         return f"it raised {got.get('error_type')}: {got.get('error_message') or ''}".rstrip(": ")
     if outcome == "interrupted":
@@ -208,21 +210,12 @@ def self_check(test):
             value = decode(encode(case.value))
             assert not isinstance(value, Unserializable), \
                 f"{case.label} returns {value.what}: use then= to turn it into numbers"
-            got = {"label": case.label, "outcome": "returned", "value": encode(case.value)}
-            assert compare(got, case)[0], f"{case.label}: the solution does not pass its own case"
+            assert compare(record(case), case)[0], f"{case.label}: the solution does not pass its own case"
     for name, implementation, message in tester.mistakes:
         mistaken = Tester({**test.__globals__, name: implementation}, 0)
         test(mistaken)
         caught = [c.label for c, e in zip(mistaken.cases, tester.cases)
-                  if not compare(_record(c), e)[0]]
+                  if not compare(record(c), e)[0]]
         assert caught, f"the mistake {message!r} passes every case: add a case that catches it"
     print(f"hidden test: {len(tester.cases)} cases pass on the solution; "
           f"{len(tester.mistakes)} known mistakes, each caught")
-
-
-def _record(case):
-    record = {"label": case.label, "outcome": case.outcome, "error_type": case.error_type,
-              "error_message": case.error_message}
-    if case.outcome == "returned":
-        record["value"] = encode(case.value)
-    return record
