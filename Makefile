@@ -9,7 +9,8 @@ STAMP  := $(VENV)/.installed
 ASSIGNMENT  ?= a1_derivatives
 SUBMISSIONS ?= submitted
 OUT         ?= grades/$(ASSIGNMENT)
-# optional: WORKERS=N, DB=<SQLAlchemy URL>, SECRET=<secret file>
+# optional: WORKERS=N, DB=<SQLAlchemy URL>, SECRET=<secret file>,
+#           GRADE_ARGS="--cell-seconds 90 ..." (limits for this run: python -m autograder grade --help)
 
 .PHONY: lab test release grade clean-venv
 
@@ -38,7 +39,8 @@ release: $(STAMP)
 
 grade: $(STAMP)
 	$(BIN)/python -m autograder grade $(ASSIGNMENT) --submissions $(SUBMISSIONS) --out $(OUT) \
-		$(if $(WORKERS),--workers $(WORKERS)) $(if $(DB),--db $(DB)) $(if $(SECRET),--secret-file $(SECRET))
+		$(if $(WORKERS),--workers $(WORKERS)) $(if $(DB),--db $(DB)) $(if $(SECRET),--secret-file $(SECRET)) \
+		$(GRADE_ARGS)
 
 clean-venv:
 	rm -rf $(VENV)

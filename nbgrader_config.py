@@ -16,11 +16,37 @@ c.CourseDirectory.feedback_directory = "feedback"
 # Never copy editor or build debris from source/ into release/.
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__"]
 
-# A student's cell gets 60 s before it is interrupted.
+# What a submission may use when graded (autograder/limits.py has every name and default);
+# per assignment below, per run on the command line (python -m autograder grade --help).
+c.Autograder.limits = {
+    "cell_seconds": 30, "notebook_seconds": 180, "memory_bytes": "3GiB",
+    "disk_bytes": "256MiB", "notebook_max_bytes": "50MiB",
+}
+c.Autograder.assignment_limits = {
+    # "a3_backpropagation": {"cell_seconds": 120},
+}
+
+# nbgrader autograde and Formgrader's Autograde button grade with the same sandboxed job and
+# verdicts as `python -m autograder grade` (autograder/nbgrader_plugin.py): the submitted
+# notebook is read without following links, and the job takes the place of Execute.
+c.Autograde.exporter_class = "autograder.nbgrader_plugin.SafeSubmissionExporter"
+c.Autograde.autograde_preprocessors = [
+    "autograder.nbgrader_plugin.GradeSubmission",
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+
+# Validate (the student's button) still executes in the student's own kernel.
 c.ExecutePreprocessor.timeout = 60
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 
-# Feedback goes to students: strip hidden tests from it, and the tracebacks that quote them.
+# Feedback goes to students: strip hidden tests from it, and the tracebacks that quote them;
+# formulas are rendered as MathML, so pages read offline show math, not `$...$`.
+c.GenerateFeedback.exporter_class = "autograder.offline_html.OfflineHTMLExporter"
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "nbgrader.preprocessors.ClearHiddenTests",

@@ -1,4 +1,5 @@
-"""Command line: `python -m autograder release A` and `python -m autograder grade A ...`."""
+"""Command line: `python -m autograder release A`, `python -m autograder grade A ...` and
+`python -m autograder clean`."""
 import argparse
 import os
 import sys
@@ -7,6 +8,18 @@ import warnings
 from pathlib import Path
 
 from .course import CourseError, ensure_tools_on_path, find_course_root
+from .limits import NAMES as LIMIT_NAMES
+
+LIMIT_HELP = {
+    "cell_seconds": "wall time of one cell, in seconds (default 30)",
+    "notebook_seconds": "wall time of a whole submission, in seconds (default 180)",
+    "memory_bytes": "memory (address space) of a kernel, e.g. 3GiB (default)",
+    "processes": "processes and threads in a sandbox (default 64)",
+    "output_bytes": "output kept per cell, e.g. 200kB (default)",
+    "file_bytes": "largest single file a submission may write, e.g. 64MiB (default)",
+    "disk_bytes": "all a submission may write, its folder and /tmp together, e.g. 256MiB (default)",
+    "notebook_max_bytes": "a larger submitted notebook is refused unread, e.g. 50MiB (default)",
+}
 
 
 def build_parser():
@@ -30,6 +43,15 @@ def build_parser():
     grade.add_argument("--secret-file", type=Path, default=None,
                        help="course secret for per-student inputs (default: course.secret in the "
                             "course root, created on first use)")
+    limits = grade.add_argument_group(
+        "limits", "override, for this run, the course's and the assignment's limits "
+                  "(c.Autograder.limits and c.Autograder.assignment_limits in nbgrader_config.py)")
+    for name in LIMIT_NAMES:
+        limits.add_argument("--" + name.replace("_", "-"), dest=f"limit_{name}", metavar="VALUE",
+                            help=LIMIT_HELP[name])
+
+    commands.add_parser("clean", help="remove the sandboxes, cgroups and scratch folders of "
+                                      "grading runs that died (live runs are left alone)")
     return parser
 
 
@@ -45,6 +67,11 @@ def main(argv=None):
             print(f"released {release_assignment(root, args.assignment)}")
         elif args.command == "grade":
             return grade(root, args)
+        elif args.command == "clean":
+            from .runs import clean_dead_runs
+            totals = clean_dead_runs(log=None)
+            print(f"removed {totals['processes']} processes, {totals['cgroups']} cgroups and "
+                  f"{totals['folders']} scratch folders of dead grading runs")
     except CourseError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -58,14 +85,17 @@ def grade(root, args):
     if args.workers < 1:
         raise CourseError("--workers must be at least 1")
     start = time.monotonic()
+    overrides = {name: getattr(args, f"limit_{name}") for name in LIMIT_NAMES
+                 if getattr(args, f"limit_{name}") is not None}
     results, info = grade_assignment(root, args.assignment, args.submissions, args.out,
                                      db_url=args.db, workers=args.workers,
-                                     secret_file=args.secret_file)
+                                     secret_file=args.secret_file, limit_overrides=overrides)
     seconds = time.monotonic() - start
     test_ids = list(results[0].tests) if results else []
     table = write_grades_csv(results, args.out / "grades.csv", test_ids)
     report = write_report(results, info, args.out / "report.html", test_ids, seconds)
-    attention = [r for r in results if r.status != "graded" or r.problem]
+    attention = [r for r in results if r.status != "graded" or r.problem or r.notes]
+    print(f"limits: {info['limits'].describe()}")
     print(f"graded {len(results)} submissions in {seconds:.1f} s -> {table}, {report}"
           + (f"; {len(attention)} need attention (see the status column)" if attention else ""))
     if info["sandbox"].startswith("NOT"):

@@ -8,6 +8,7 @@ import asyncio
 import json
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
@@ -50,14 +51,16 @@ class LimitedClient(NotebookClient):
         return None
 
 
-def start_kernel(workdir, runtime, limits, cgroup, use_sandbox):
-    """Create and start the kernel manager (start-up overlaps the caller's other work)."""
-    argv = sandbox.kernel_argv(workdir, runtime, limits, cgroup, use_sandbox)
-    sandbox.write_kernelspec(runtime / "kernels", argv)
-    specs = KernelSpecManager(kernel_dirs=[str(runtime / "kernels")], ensure_native_kernel=False)
+def start_kernel(workdir, runtime, scratch, limits, cgroup, use_sandbox, tmpfs_bytes=None):
+    """Create the kernel manager (the caller starts it, so start-up overlaps its other work).
+    The connection file and the kernelspec go in `scratch`; the sockets in `runtime`."""
+    connection_file = Path(scratch) / "connection.json"
+    argv = sandbox.kernel_argv(workdir, runtime, connection_file, limits, cgroup, use_sandbox, tmpfs_bytes)
+    sandbox.write_kernelspec(Path(scratch) / "kernels", argv)
+    specs = KernelSpecManager(kernel_dirs=[str(Path(scratch) / "kernels")], ensure_native_kernel=False)
     manager = AsyncKernelManager(kernel_name="sandboxed", kernel_spec_manager=specs,
-                                 transport="ipc", ip=str(runtime / "kernel"),
-                                 connection_file=str(runtime / "connection.json"))
+                                 transport="ipc", ip=str(Path(runtime) / "kernel"),
+                                 connection_file=str(connection_file))
     return manager
 
 

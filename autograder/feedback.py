@@ -46,7 +46,6 @@ def _feedback_exporter():
     from pathlib import Path
 
     import nbgrader
-    from nbconvert import HTMLExporter
     from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
     from nbgrader.preprocessors import ClearHiddenTests
     from traitlets.config import Config
@@ -57,7 +56,8 @@ def _feedback_exporter():
     config.HTMLExporter.extra_template_basedirs = [str(base / "templates")]
     config.HTMLExporter.extra_template_paths = [
         str(base / "static" / "node_modules" / "bootstrap" / "dist" / "css")]
-    exporter = HTMLExporter(config=config)
+    from .offline_html import OfflineHTMLExporter
+    exporter = OfflineHTMLExporter(config=config)  # formulas as MathML: no network needed
     for preprocessor in (FillGrades, ClearHiddenTests, RedactTestTracebacks, CSSHTMLHeaderPreprocessor):
         exporter.register_preprocessor(preprocessor(config=config), enabled=True)
     return exporter

@@ -9,6 +9,7 @@ notebooks written under OUT/workspace/autograded/.
 import multiprocessing
 import os
 import shutil
+import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
@@ -21,25 +22,35 @@ from . import sandbox
 from .compile import compile_assignment
 from .course import CourseError, course_config, ensure_tools_on_path, require_assignment
 from .job import GradingJob, SubmissionResult, grade_submission
+from .limits import resolve_limits
 from .progress import Progress
+from .runs import Run, clean_dead_runs
 from .seeds import load_secret, student_seeds
+from .submission import attempt_of
 from .verdict import TestVerdict
 
 
 def student_folders(submissions):
+    """Student ids: the folders in `submissions`, and links too (never followed: the job
+    refuses them with a reason, rather than the student vanishing from the grades)."""
     submissions = Path(submissions)
     if not submissions.is_dir():
         raise CourseError(f"submissions folder {submissions} does not exist")
-    students = sorted(p.name for p in submissions.iterdir() if p.is_dir() and not p.name.startswith("."))
+    students = sorted(p.name for p in submissions.iterdir()
+                      if (p.is_symlink() or p.is_dir()) and not p.name.startswith("."))
     if not students:
         raise CourseError(f"submissions folder {submissions} holds no student folders")
     return students
 
 
 def grade_assignment(root, assignment, submissions, out, db_url=None, workers=None,
-                     secret_file=None, limits=None, use_sandbox=True, log=print):
+                     secret_file=None, limits=None, limit_overrides=None, use_sandbox=True, log=print):
     """Grade every student folder in `submissions`. Returns (results, info) where results is a
-    list of SubmissionResult in student order and info describes the run for the report."""
+    list of SubmissionResult in student order and info describes the run for the report.
+
+    limits: a Limits to use as it is; else the course's and the assignment's from
+    nbgrader_config.py, with `limit_overrides` (name -> value, from the command line) on top.
+    """
     ensure_tools_on_path()
     root, out, submissions = Path(root).resolve(), Path(out).resolve(), Path(submissions).resolve()
     source = require_assignment(root, assignment)
@@ -48,13 +59,26 @@ def grade_assignment(root, assignment, submissions, out, db_url=None, workers=No
     compiled = compile_assignment(source, assignment)
     db_url = db_url or f"sqlite:///{root / 'gradebook.db'}"
     workers = max(1, workers or os.cpu_count() or 1)
-    limits = limits or sandbox.Limits()
+    limits = limits or resolve_limits(course_config(root), assignment, limit_overrides)
+    clean_dead_runs(log=log)
+    with Run() as run:
+        results = _grade_in_run(run, root, assignment, submissions, out, db_url, workers, secret,
+                                compiled, source, students, limits, use_sandbox)
+    info = {"assignment": assignment, "students": len(students), "workers": workers,
+            "sandbox": sandbox.describe(use_sandbox), "db_url": _hide_password(db_url),
+            "limits": limits}
+    return results, info
+
+
+def _grade_in_run(run, root, assignment, submissions, out, db_url, workers, secret, compiled,
+                  source, students, limits, use_sandbox):
 
     # Start the workers first: importing the Jupyter stack takes seconds (nbformat's schema
     # checks alone ~2.5 s here), and they can do it while this process sets up the gradebook.
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["autograder.job"])
-    pool = ProcessPoolExecutor(max_workers=min(workers, len(students)), mp_context=context)
+    pool = ProcessPoolExecutor(max_workers=min(workers, len(students)), mp_context=context,
+                               initializer=_end_with_grader, initargs=(os.getpid(),))
     warm = [pool.submit(_warm_up) for _ in range(min(workers, len(students)))]
 
     workspace = out / "workspace"
@@ -72,9 +96,13 @@ def grade_assignment(root, assignment, submissions, out, db_url=None, workers=No
         raise CourseError(f"nbgrader could not record {assignment} in the gradebook {db_url}: "
                           f"{_last_line(generated.get('error') or generated.get('log'))}")
 
-    jobs = [GradingJob(student, submissions / student / assignment, compiled,
-                       student_seeds(secret, assignment, student, list(compiled.tests)),
-                       limits, use_sandbox) for student in students]
+    jobs = []
+    for student in students:
+        folder = submissions / student / assignment
+        attempt = attempt_of(folder, compiled.notebook, limits.notebook_max_bytes)
+        jobs.append(GradingJob(student, folder, compiled,
+                               student_seeds(secret, assignment, student, list(compiled.tests), attempt),
+                               limits, use_sandbox, str(run.path), run.cgroup_prefix))
     results = {}
     progress = Progress(len(jobs))
     with pool:
@@ -96,10 +124,25 @@ def grade_assignment(root, assignment, submissions, out, db_url=None, workers=No
     ordered = [results[s] for s in students]
     record_in_gradebook(db_url, assignment, compiled, ordered, workspace)
     write_feedback(assignment, ordered, out)
-    info = {"assignment": assignment, "students": len(students), "workers": workers,
-            "sandbox": sandbox.describe(use_sandbox), "db_url": _hide_password(db_url),
-            "limits": limits}
-    return ordered, info
+    return ordered
+
+
+def _end_with_grader(grader_pid):
+    """A worker ends when the grading process does, however it ends (SIGKILL included), and
+    bwrap's --die-with-parent then ends its sandbox. Without this a killed grader leaves its
+    workers behind: they and the forkserver keep each other alive, waiting for jobs."""
+    import select
+    import threading
+
+    def watch():
+        try:
+            select.select([os.pidfd_open(grader_pid)], [], [])
+        except (OSError, AttributeError):  # no pidfd (Linux < 5.3): ask every second
+            while os.path.exists(f"/proc/{grader_pid}"):
+                time.sleep(1)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="end-with-grader").start()
 
 
 def _warm_up():

@@ -43,8 +43,9 @@ _COLLECTOR = contextvars.ContextVar("autograder_collector", default=None)
 class Case:
     """One call of a student's function: what was called, how to judge it, what came back."""
 
-    def __init__(self, label, spec):
+    def __init__(self, label, spec, name=None):
         self.label = label
+        self.name = name          # the function called
         self.spec = spec          # rtol, atol, check, weight: read only by the grader
         self.outcome = None       # "returned" | "raised" | "interrupted" | "not run"
         self.value = None
@@ -76,7 +77,7 @@ class Tester:
         replaces the default comparison (approximate equality, shapes and types included) and
         returns True/False or (passed, message)."""
         case = Case(label or self._describe(name, args, kwargs),
-                    {"rtol": rtol, "atol": atol, "check": check, "weight": float(weight)})
+                    {"rtol": rtol, "atol": atol, "check": check, "weight": float(weight)}, name)
         self.cases.append(case)
         if self._stopped:
             case.outcome, case.error_message = "not run", self._stopped

@@ -10,17 +10,22 @@ import html
 import shutil
 import subprocess
 import tempfile
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
-from nbformat.v4 import new_code_cell, new_output
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_output
 
 from . import execute, sandbox
 from .compile import CompiledAssignment, reference_namespaces
 from .feedback import render_feedback
 from .harness import MIME
+from .limits import Limits, size
+from .submission import SubmissionError, copy_regular_files, open_submission, read_regular_file
 from .verdict import TestVerdict, judge
+
+_KERNELSPEC = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
 
 HIDDEN_CELL = """def __autograder_hidden():
     import sys, types
@@ -42,9 +47,10 @@ class GradingJob:
     submission: Path                 # DIR/<student_id>/<assignment>, never written
     compiled: CompiledAssignment
     seeds: dict                      # grade_id -> int, derived from the secret by the caller
-    limits: sandbox.Limits = field(default_factory=sandbox.Limits)
+    limits: Limits = field(default_factory=Limits)
     use_sandbox: bool = True
-    scratch_root: str | None = None  # where the scratch folder goes (default: system temp)
+    scratch_root: str | None = None  # where the scratch folder goes (the run's folder)
+    cgroup_prefix: str = "autograder-"  # names the run, for cleaning up after a dead one
 
 
 @dataclass
@@ -55,47 +61,76 @@ class SubmissionResult:
     max_score: float = 0.0
     tests: dict = field(default_factory=dict)   # grade_id -> TestVerdict
     problem: str | None = None       # what went wrong while running (the submission still counts)
+    notes: list = field(default_factory=list)   # things the student should know (skipped files, disk cap)
     notebook: dict | None = None     # the autograded notebook, as nbgrader stores it
     feedback_html: str | None = None # what the student receives
     seconds: float = 0.0
 
 
+DISK_MIME = "application/vnd.mvcalc.autograder-disk+json"
+DISK_PROBE = f"""def __autograder_disk():
+    import os
+    from IPython.display import display
+    info = os.statvfs(os.path.expanduser("~"))
+    display({{{DISK_MIME!r}: {{"free": info.f_bavail * info.f_frsize}}}}, raw=True)
+__autograder_disk()
+del __autograder_disk
+"""
+NO_SPACE = ("No space left on device", "Errno 28")
+
+
 def grade_submission(job):
     compiled = job.compiled
     result = SubmissionResult(job.student_id, max_score=compiled.max_score)
-    path = Path(job.submission) / compiled.notebook
-    try:
-        student_nb = read_submission(path)
-    except SubmissionError as error:
-        result.status = str(error)
-        result.tests = {g: TestVerdict(g, 0.0, t.points, problem=str(error))
-                        for g, t in compiled.tests.items()}
-        return result
-
-    nb, roles = build_execution_notebook(student_nb, compiled, job.seeds)
+    folder_name = Path(job.submission).name
     scratch = Path(tempfile.mkdtemp(prefix="ag-", dir=job.scratch_root))
-    cgroup = None
+    cgroup = runtime = None
     try:
-        workdir = scratch / Path(job.submission).name
-        shutil.copytree(job.submission, workdir, symlinks=False,
-                        ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
-        runtime = scratch / "rt"
-        runtime.mkdir()
-        cgroup = sandbox.make_pids_cgroup(job.limits.processes) if job.use_sandbox else None
-        manager = execute.start_kernel(workdir, runtime, job.limits, cgroup, job.use_sandbox)
+        workdir = scratch / folder_name
+        try:
+            with open_submission(job.submission) as folder:
+                raw = read_regular_file(compiled.notebook, folder, job.limits.notebook_max_bytes,
+                                        f"{folder_name}/{compiled.notebook}")
+                student_nb = parse_notebook(raw)
+                copied, entries, skipped = copy_regular_files(folder, workdir, job.limits.disk_bytes)
+        except SubmissionError as error:
+            return refused(result, compiled, str(error), job.student_id)
+        if skipped:
+            result.notes.append("not copied for grading (links and special files are never "
+                                "followed): " + ", ".join(skipped[:20])
+                                + (f" and {len(skipped) - 20} more" if len(skipped) > 20 else ""))
+
+        nb, roles = build_execution_notebook(student_nb, compiled, job.seeds)
+        sandboxed = sandbox.sandboxed(job.use_sandbox)
+        if sandboxed:
+            nb.cells.append(new_code_cell(DISK_PROBE))
+            roles.append(("probe", None))
+        runtime = sockets_path(job.cgroup_prefix)  # sandboxed: becomes a link to the sockets inside
+        if not sandboxed:
+            runtime.mkdir(mode=0o700)
+        cgroup = sandbox.make_pids_cgroup(job.limits.processes, job.cgroup_prefix) if job.use_sandbox else None
+        manager = execute.start_kernel(workdir, runtime, scratch, job.limits, cgroup, job.use_sandbox,
+                                       sandbox.tmpfs_size(job.limits, copied, entries))
         # Launch the kernel, then compute the reference while it boots.
         asyncio.run(manager.start_kernel(cwd=str(workdir), stdout=subprocess.DEVNULL,
                                          stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL))
         references = reference_namespaces(compiled)
+        if sandboxed:
+            sandbox.link_runtime(manager.provisioner.process.pid, runtime)
         run = execute.run(nb, manager, workdir, job.limits)
         result.seconds = run.seconds
     finally:
         sandbox.remove_cgroup(cgroup)
         shutil.rmtree(scratch, ignore_errors=True)
+        if runtime is not None:
+            _remove(runtime)
 
     if run.problem:
         where = describe_cell(roles, run.problem_cell)
         result.problem = f"{run.problem}{where}"
+    if sandboxed and disk_was_filled(nb, roles):
+        result.notes.append(f"it filled its {size(job.limits.disk_bytes)} of disk space (its folder and "
+                            "/tmp together): writes past that failed with 'No space left on device'")
     for grade_id, spec in compiled.tests.items():
         index = roles.index(("hidden", grade_id)) if ("hidden", grade_id) in roles else None
         payload, problem = None, None
@@ -113,15 +148,22 @@ def grade_submission(job):
     return result
 
 
-class SubmissionError(Exception):
-    pass
+def sockets_path(run_prefix):
+    """Where the kernel's sockets are reached: a short path in /tmp, whatever TMPDIR is, since
+    a Unix socket's path must fit in 107 bytes. Named after the run, for cleaning up."""
+    return Path("/tmp") / f"{run_prefix}{uuid.uuid4().hex[:8]}"
 
 
-def read_submission(path):
-    if not path.is_file():
-        raise SubmissionError(f"missing notebook: expected {path.parent.name}/{path.name}")
+def _remove(path):
+    if path.is_symlink():
+        path.unlink()
+    elif path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def parse_notebook(raw):
     try:
-        nb = nbformat.read(path, as_version=4)
+        nb = nbformat.reads(raw.decode("utf-8"), as_version=4)
     except Exception as error:
         first = (str(error).strip().splitlines() or [type(error).__name__])[0]
         raise SubmissionError(f"unreadable notebook: {type(error).__name__}: {first[:200]}") from None
@@ -133,12 +175,43 @@ def read_submission(path):
     return nb
 
 
+def refused(result, compiled, reason, student_id):
+    """A submission that could not be run: zero per test, and a notebook (for nbgrader's
+    gradebook and feedback) that says why."""
+    result.status = reason
+    result.tests = {g: TestVerdict(g, 0.0, t.points, problem=reason) for g, t in compiled.tests.items()}
+    nb = nbformat.v4.new_notebook(metadata=_KERNELSPEC)
+    nb.cells.append(new_markdown_cell(
+        f"**Your submission could not be graded:** {html.escape(reason)}.\n\n"
+        f"Check that you submitted `{compiled.notebook}`, saved from JupyterLab, in the folder "
+        f"`{compiled.name}/`, and ask your instructor if this persists."))
+    for grade_id, spec in compiled.tests.items():
+        cell = new_code_cell(spec.source, metadata=_test_metadata(spec))
+        cell.outputs = verdict_outputs(result.tests[grade_id], None)
+        nb.cells.append(cell)
+    result.notebook = dict(nb)
+    result.feedback_html = render_feedback(result.notebook, compiled.name, student_id, result)
+    return result
+
+
+def disk_was_filled(nb, roles):
+    for cell, (role, _) in zip(nb.cells, roles):
+        for output in cell.get("outputs", []):
+            if role == "probe":
+                free = output.get("data", {}).get(DISK_MIME, {}).get("free")
+                if isinstance(free, (int, float)) and free < 1024**2:
+                    return True
+            text = output.get("text", "") + output.get("evalue", "")
+            if any(marker in text for marker in NO_SPACE):
+                return True
+    return False
+
+
 def build_execution_notebook(student_nb, compiled, seeds):
     """The student's cells in the student's order, with each test cell restored from the
     source (whatever the student did to it) right after the answer it tests, followed by
     a cell that runs its hidden part. Returns (notebook, roles), roles[i] = (role, grade_id)."""
-    nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                                           "language": "python"}})
+    nb = nbformat.v4.new_notebook(metadata=_KERNELSPEC)
     roles = []
     tests_after = {}
     for spec in compiled.tests.values():
@@ -150,9 +223,7 @@ def build_execution_notebook(student_nb, compiled, seeds):
             if spec.grade_id in placed:
                 continue
             placed.add(spec.grade_id)
-            cell = new_code_cell(spec.visible, metadata={"nbgrader": {
-                "grade": True, "grade_id": spec.grade_id, "locked": True, "points": spec.points,
-                "schema_version": 3, "solution": False, "task": False}})
+            cell = new_code_cell(spec.visible, metadata=_test_metadata(spec))
             nb.cells.append(cell)
             roles.append(("visible", spec.grade_id))
             if spec.hidden:
@@ -203,20 +274,36 @@ def describe_cell(roles, index):
     return f" (in your cell {position}{', the answer cell ' + grade_id if grade_id else ''})"
 
 
+def _test_metadata(spec):
+    return {"nbgrader": {"grade": True, "grade_id": spec.grade_id, "locked": True, "points": spec.points,
+                         "schema_version": 3, "solution": False, "task": False}}
+
+
+def verdict_outputs(verdict, execution_count):
+    """The verdict as the student reads it, then the score as nbgrader reads it (a numeric
+    execute_result is the cell's partial credit for SaveAutoGrades and GetGrades)."""
+    return [new_output("display_data", data={"text/html": verdict_html(verdict),
+                                             "text/plain": verdict_text(verdict)}),
+            new_output("execute_result", data={"text/plain": repr(verdict.points)},
+                       execution_count=execution_count)]
+
+
 def autograded_notebook(nb, roles, compiled, result, run):
     """What nbgrader stores and renders as feedback: the student's cells with their outputs,
     each test cell in its source form (hidden block included; GenerateFeedback removes it)
     whose outputs are the visible checks' outputs, the verdict, and the score."""
     out = nbformat.v4.new_notebook(metadata=nb.metadata)
+    if result.notes:
+        out.cells.append(new_markdown_cell("**Notes from the autograder**\n\n" + "\n".join(
+            f"- Your submission: {html.escape(note)}." for note in result.notes)))
     for index, (cell, (role, grade_id)) in enumerate(zip(nb.cells, roles)):
-        if role == "hidden":
-            continue  # its outputs are the student's prints during hidden tests and the raw data
+        if role in ("hidden", "probe"):
+            continue  # outputs: the student's prints during hidden tests, and raw data
         cell = nbformat.from_dict(dict(cell))
         if run.problem and index == run.problem_cell and cell.cell_type == "code":
             cell.outputs.append(new_output("stream", name="stdout",
                                            text=f"\n[autograder] {run.problem}\n"))
         if role == "visible":
-            verdict = result.tests[grade_id]
             cell.source = compiled.tests[grade_id].source
             shown = []
             for output in cell.outputs:
@@ -227,12 +314,7 @@ def autograded_notebook(nb, roles, compiled, result, run):
                     shown.append(new_output("stream", name="stdout", text=output.text))
                 elif output.output_type != "execute_result":
                     shown.append(output)
-            shown.append(new_output("display_data", data={
-                "text/html": verdict_html(verdict), "text/plain": verdict_text(verdict)}))
-            # nbgrader reads a numeric execute_result as the cell's (partial) score.
-            shown.append(new_output("execute_result", data={"text/plain": repr(verdict.points)},
-                                    execution_count=cell.execution_count))
-            cell.outputs = shown
+            cell.outputs = shown + verdict_outputs(result.tests[grade_id], cell.execution_count)
             cell.metadata["nbgrader"]["cell_type"] = "code"
         out.cells.append(cell)
     return dict(out)

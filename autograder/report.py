@@ -12,7 +12,7 @@ import numpy as np
 def status_of(result):
     if result.status != "graded":
         return result.status
-    return f"graded; {result.problem}" if result.problem else "graded"
+    return "; ".join(["graded", *([result.problem] if result.problem else []), *result.notes])
 
 
 def write_grades_csv(results, path, test_ids):
@@ -76,7 +76,7 @@ def write_report(results, info, path, test_ids, seconds):
                     failing_cases[(grade_id, index)] += 1
                     case_labels.setdefault((grade_id, index), case.label)
 
-    failed = [r for r in results if r.status != "graded" or r.problem]
+    failed = [r for r in results if r.status != "graded" or r.problem or r.notes]
     sandbox_warning = info["sandbox"].startswith("NOT")
     rows = "".join(f"<tr><td>{html.escape(t)}</td><td>{rate:.0%}</td></tr>" for t, rate in zip(test_ids, rates))
     mistake_rows = "".join(
@@ -97,9 +97,7 @@ td,th{{border:1px solid #ccc;padding:4px 8px;text-align:left}}.warn{{background:
 {'<p class="warn"><b>' + html.escape(info['sandbox']) + '</b></p>' if sandbox_warning else ''}
 <p>{info['students']} submissions graded in {seconds:.1f} s with {info['workers']} workers.
 Mean score {scores.mean() if len(scores) else 0:.2f} / {max_score:g}, median {np.median(scores) if len(scores) else 0:.2f}.
-Student code: {html.escape(info['sandbox'])}; limits: {limits.cell_seconds:g} s per cell,
-{limits.notebook_seconds:g} s per notebook, {limits.memory_bytes / 2**30:.1f} GiB memory,
-{limits.processes} processes, {limits.output_bytes:,} bytes of output per cell.
+Student code: {html.escape(info['sandbox'])}; limits: {html.escape(limits.describe())}.
 Gradebook: <code>{html.escape(info['db_url'])}</code>.</p>
 {histogram}
 <h2>Pass rate per test</h2>{passrates}<table><tr><th>test</th><th>mean fraction earned</th></tr>{rows}</table>

@@ -1,15 +1,22 @@
 """Start a student's kernel in a sandbox.
 
 On Linux with bubblewrap the kernel runs in new user, network, PID, IPC and mount
-namespaces. It sees, read-only, only the system libraries and the Python environment, and,
-writable, a scratch copy of its own submission folder (/home/student/<assignment>) and a
-private /tmp. The course (source/, the gradebook, the secret), the grader's package and
-other submissions are simply not there, and there is no network. Limits: address space,
-file size, open files and core dumps through prlimit; processes through a pids cgroup
-where one can be made (root), else RLIMIT_NPROC.
+namespaces. It sees, read-only, only the system libraries and the Python environment. All
+it may write lives in one tmpfs of a fixed size (Limits.disk_bytes plus the submission's
+own files): its folder, /home/student/<assignment>, holding a copy of the submission, and
+/tmp (a link into the same tmpfs). Past that size, writes fail with "No space left on
+device" inside; the host's disk and memory never see more. The course (source/, the
+gradebook, the secret), the grader's package and other submissions are simply not there,
+and there is no network. Limits: address space, file size, open files and core dumps
+through prlimit; processes through a pids cgroup where one can be made (root), else
+RLIMIT_NPROC.
 
-Without bubblewrap the kernel runs with the same rlimits only, and `describe()` says so,
-loudly, for the instructor's report.
+The kernel's ZeroMQ sockets live in a tiny tmpfs of their own inside the sandbox; the
+grader reaches them through /proc/<pid>/root (see `link_runtime`), so no host folder is
+writable from inside.
+
+Without bubblewrap the kernel runs with the same rlimits only, in a plain scratch folder,
+and `describe()` says so, loudly, for the instructor's report.
 """
 import json
 import os
@@ -18,20 +25,13 @@ import sys
 import sysconfig
 import time
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 
 PIDS_CGROUP_ROOT = Path("/sys/fs/cgroup/pids")
-
-
-@dataclass(frozen=True)
-class Limits:
-    cell_seconds: float = 30.0         # wall time of one cell (hidden tests included)
-    notebook_seconds: float = 180.0    # wall time of the whole submission
-    memory_bytes: int = 3 * 1024**3    # address space of the kernel
-    processes: int = 64                # processes and threads in the sandbox
-    output_bytes: int = 200_000        # outputs kept per cell; the rest is dropped
-    file_bytes: int = 64 * 1024**2     # largest file the kernel may write
+HOME = "/home/student"
+INSIDE_TMP = f"{HOME}/.tmp"       # /tmp inside is a link here: one tmpfs holds all writes
+SUBMISSION_COPY = "/submission"   # the grader's read-only copy, copied into the folder at start
+SOCKETS_BYTES = 64 * 1024         # the sockets' own tmpfs: sockets take no space
 
 
 def bubblewrap():
@@ -53,11 +53,16 @@ def _python_roots():
     return sorted({r.resolve() for r in roots} | {r for r in roots})
 
 
-def make_pids_cgroup(limit):
-    """A fresh pids cgroup (cgroup v1) capped at `limit`, or None where we may not make one."""
+def sandboxed(use_sandbox=True):
+    return bool(use_sandbox and bubblewrap())
+
+
+def make_pids_cgroup(limit, prefix="autograder-"):
+    """A fresh pids cgroup (cgroup v1) capped at `limit`, or None where we may not make one.
+    `prefix` names the grading run it belongs to, so a later run can clean up after a dead one."""
     if not PIDS_CGROUP_ROOT.is_dir() or not os.access(PIDS_CGROUP_ROOT, os.W_OK):
         return None
-    path = PIDS_CGROUP_ROOT / f"autograder-{uuid.uuid4().hex[:12]}"
+    path = PIDS_CGROUP_ROOT / f"{prefix}{uuid.uuid4().hex[:12]}"
     try:
         path.mkdir()
         (path / "pids.max").write_text(str(limit))
@@ -86,11 +91,29 @@ def remove_cgroup(path):
             time.sleep(0.05)
 
 
-def kernel_argv(workdir, runtime, limits, cgroup=None, use_sandbox=True):
+def inside_path(path):
+    """Where a host path under /tmp really lives inside the sandbox, where /tmp is a link.
+    Both bwrap's mount points and paths reached through /proc/<pid>/root (which resolves
+    links against the grader's root) must name it with the link already resolved."""
+    path = str(path)
+    return INSIDE_TMP + path[len("/tmp"):] if path == "/tmp" or path.startswith("/tmp/") else path
+
+
+def tmpfs_size(limits, copied_bytes, copied_entries):
+    """The sandbox's writable tmpfs: the submission's own files (a page per file at least)
+    plus everything the kernel may write."""
+    page = 4096
+    return int(limits.disk_bytes + copied_bytes + page * (copied_entries + 64))
+
+
+def kernel_argv(workdir, runtime, connection_file, limits, cgroup=None, use_sandbox=True,
+                tmpfs_bytes=None):
     """The command that starts an ipykernel for one submission.
 
-    workdir: the scratch copy of the submission folder; runtime: connection file and IPC
-    sockets (bound at the same path inside, so both sides find them).
+    workdir: the grader's copy of the submission folder. Sandboxed, it is mounted read-only
+    and copied into the kernel's own folder at start; unsandboxed, the kernel runs in it.
+    runtime: where the kernel's sockets go, the same path on both sides (sandboxed: a tmpfs
+    inside, reached from the host by `link_runtime`). connection_file: read-only inside.
     """
     python = sys.executable
     launcher = ["prlimit", f"--as={limits.memory_bytes}", f"--fsize={limits.file_bytes}",
@@ -99,33 +122,74 @@ def kernel_argv(workdir, runtime, limits, cgroup=None, use_sandbox=True):
         launcher.append(f"--nproc={limits.processes}")
     kernel = [python, "-m", "ipykernel_launcher", "-f", "{connection_file}",
               "--HistoryManager.enabled=False"]
-    if use_sandbox and bubblewrap():
-        home = f"/home/student/{Path(workdir).name}"
+    if sandboxed(use_sandbox):
+        folder = f"{HOME}/{Path(workdir).name}"
+        size = tmpfs_bytes or tmpfs_size(limits, 0, 0)
+        # The capped tmpfs comes first: /tmp must be the link before any mount lands under it.
         box = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--clearenv",
+               "--size", str(size), "--tmpfs", HOME, "--dir", INSIDE_TMP,
+               "--symlink", INSIDE_TMP, "/tmp", "--dir", folder,
                "--ro-bind", "/usr", "/usr", "--ro-bind-try", "/lib", "/lib",
                "--ro-bind-try", "/lib64", "/lib64", "--ro-bind-try", "/bin", "/bin",
                "--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache",
                "--ro-bind-try", "/etc/localtime", "/etc/localtime",
-               "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
+               "--proc", "/proc", "--dev", "/dev",
                "--uid", "65534", "--gid", "65534"]
+        # Mount points under /tmp must name the real folder: bwrap does not follow the link.
         for root in _python_roots():
-            box += ["--ro-bind", str(root), str(root)]
-        box += ["--bind", str(workdir), home, "--bind", str(runtime), str(runtime),
-                "--remount-ro", "/", "--chdir", home,
-                "--setenv", "HOME", "/home/student", "--setenv", "PATH", "/usr/bin:/bin",
+            box += ["--ro-bind", str(root), inside_path(root)]
+        box += ["--ro-bind", str(workdir), SUBMISSION_COPY,
+                "--ro-bind", str(connection_file), inside_path(connection_file),
+                "--size", str(SOCKETS_BYTES), "--tmpfs", inside_path(runtime),
+                "--remount-ro", "/", "--chdir", folder,
+                "--setenv", "HOME", HOME, "--setenv", "PATH", "/usr/bin:/bin",
                 "--setenv", "MPLBACKEND", "module://matplotlib_inline.backend_inline",
                 "--setenv", "MPLCONFIGDIR", "/tmp", "--setenv", "PYTHONDONTWRITEBYTECODE", "1",
                 "--setenv", "OPENBLAS_NUM_THREADS", "1", "--setenv", "OMP_NUM_THREADS", "1"]
         for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):  # machine-specific BLAS fixes
             if name in os.environ:
                 box += ["--setenv", name, os.environ[name]]
-        command = launcher + ["--"] + box + ["--"] + kernel
+        # Copy the submission into its (capped) folder, then become the kernel.
+        start = ["sh", "-c", 'cp -R "$0/." . && exec "$@"', SUBMISSION_COPY]
+        command = launcher + ["--"] + box + ["--"] + start + kernel
     else:
         command = launcher + ["--"] + kernel
     if cgroup is not None:
         # Join the cgroup first, so the kernel and everything it forks are counted.
         command = ["sh", "-c", 'echo $$ > "$0/cgroup.procs" && exec "$@"', str(cgroup)] + command
     return command
+
+
+def _children(pid):
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def _alive(pid):
+    """Running, not a zombie waiting to be reaped (a sandbox that failed to start)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def link_runtime(launcher_pid, runtime, timeout=30.0):
+    """Make the host path `runtime` a link to the sandbox's socket tmpfs, so the grader can
+    connect to the kernel. The launcher execs bwrap (same pid), which forks the sandbox's
+    init, which forks the kernel once every mount is in place: from then on
+    /proc/<init>/root is the sandbox's root. Returns False if the sandbox never got there."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        inits = _children(launcher_pid)
+        if inits and _children(inits[0]):
+            os.symlink(f"/proc/{inits[0]}/root{inside_path(runtime)}", runtime)
+            return True
+        if not _alive(launcher_pid):
+            return False
+        time.sleep(0.005)
+    return False
 
 
 def write_kernelspec(folder, argv):

@@ -28,12 +28,13 @@ def load_secret(path=None, root=None, log=print):
     return secret
 
 
-def derive_seed(secret, assignment, student_id, grade_id):
-    """A 63-bit seed: the same for a regrade, different for every student and test."""
-    message = "\0".join([assignment, student_id, grade_id]).encode()
+def derive_seed(secret, assignment, student_id, grade_id, attempt=""):
+    """A 63-bit seed: the same for a regrade of the same attempt, different for every
+    student, test and attempt (see autograder.submission.attempt_of)."""
+    message = "\0".join([assignment, student_id, grade_id, attempt]).encode()
     digest = hmac.new(secret, message, hashlib.sha256).digest()
     return int.from_bytes(digest[:8], "big") >> 1
 
 
-def student_seeds(secret, assignment, student_id, grade_ids):
-    return {g: derive_seed(secret, assignment, student_id, g) for g in grade_ids}
+def student_seeds(secret, assignment, student_id, grade_ids, attempt=""):
+    return {g: derive_seed(secret, assignment, student_id, g, attempt) for g in grade_ids}

@@ -196,11 +196,37 @@ def show(value):
 
 # --- the instructor's self-check in the source notebook -------------------------------------------
 
+# Answers that ignore their inputs: a test must not pay for them (DESIGN: no free points).
+INPUT_IGNORING = [
+    ("return 0.0", lambda *args, **kwargs: 0.0),
+    ("return None", lambda *args, **kwargs: None),
+    ("return the first argument", lambda *args, **kwargs: args[0] if args else None),
+]
+FREE_POINTS_LIMIT = 0.10
+
+
+def free_points(test, reference):
+    """[(answer, fraction of the test's weight it earns)] for each input-ignoring answer put
+    in place of every function the test calls."""
+    names = {case.name for case in reference.cases if case.name}
+    total = sum(case.spec["weight"] for case in reference.cases) or 1.0
+    found = []
+    for answer, implementation in INPUT_IGNORING:
+        tester = Tester({**test.__globals__, **{name: implementation for name in names}}, 0)
+        test(tester)
+        earned = sum(expected.spec["weight"] for got, expected in zip(tester.cases, reference.cases)
+                     if compare(record(got), expected)[0])
+        found.append((answer, earned / total))
+    return found
+
+
 def self_check(test):
     """Run a hidden test against the solution in the instructor's own notebook.
 
     Checks what grading relies on: every case runs and its result can leave a kernel as
-    data, and every registered mistake is caught by at least one case. Prints a summary.
+    data, every registered mistake is caught by at least one case, and answers that ignore
+    their inputs (return 0.0, None, or the first argument) earn at most 10 % of the points.
+    Prints a summary.
     """
     tester = Tester(test.__globals__, 0)
     test(tester)
@@ -217,5 +243,9 @@ def self_check(test):
         caught = [c.label for c, e in zip(mistaken.cases, tester.cases)
                   if not compare(record(c), e)[0]]
         assert caught, f"the mistake {message!r} passes every case: add a case that catches it"
+    for answer, fraction in free_points(test, tester):
+        assert fraction <= FREE_POINTS_LIMIT, (
+            f"an answer that ignores its inputs ({answer}) earns {fraction:.0%} of this test's points: "
+            "check a type together with the value, e.g. then=lambda r: (r, isinstance(r, float))")
     print(f"hidden test: {len(tester.cases)} cases pass on the solution; "
-          f"{len(tester.mistakes)} known mistakes, each caught")
+          f"{len(tester.mistakes)} known mistakes, each caught; no free points")

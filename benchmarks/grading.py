@@ -2,8 +2,10 @@
 
     .venv/bin/python benchmarks/grading.py [N]      (default 12: a third correct, wrong, blank)
 
-Prints both wall times and their ratio. Plain `nbgrader autograde` runs unsandboxed, one
-submission at a time; ours sandboxes every kernel and runs --workers jobs at once.
+Prints the wall times and their ratios. Plain `nbgrader autograde` runs unsandboxed, one
+submission at a time; ours sandboxes every kernel and runs --workers jobs at once. Also timed:
+`nbgrader autograde` with this course's nbgrader_config.py, which runs our sandboxed job one
+submission at a time (what Formgrader's Autograde button does).
 """
 import os
 import shutil
@@ -54,6 +56,8 @@ def main():
         options = [f"--CourseDirectory.root={course}", f"--CourseDirectory.db_url=sqlite:///{tmp / 'plain.db'}"]
         timed(nbgrader + ["generate_assignment", ASSIGNMENT, "--force"] + options, env=env, cwd=tmp)
         plain = timed(nbgrader + ["autograde", ASSIGNMENT, "--force"] + options, env=env, cwd=tmp)
+        # From the repository, nbgrader reads the course's config: our job in place of Execute.
+        plugged = timed(nbgrader + ["autograde", ASSIGNMENT, "--force"] + options, env=env, cwd=REPO)
 
         (tmp / "secret").write_text("benchmark-secret-0123456789")
         ours = [timed([sys.executable, "-m", "autograder", "grade", ASSIGNMENT, "--submissions",
@@ -65,6 +69,7 @@ def main():
     for name, seconds in zip(["first run, new gradebook", "regrade"], ours):
         print(f"python -m autograder grade, {name:24s} {seconds:7.2f} s  ({seconds / count:.2f} s each), "
               f"ratio plain / ours {plain / seconds:.2f}")
+    print(f"nbgrader autograde with our job (sandboxed, serial): {plugged:7.2f} s  ({plugged / count:.2f} s each)")
     print("(ours: sandboxed, parallel, including gradebook, feedback pages and report)")
 
 

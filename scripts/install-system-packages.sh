@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Debian packages some tests need: bubblewrap (the grading sandbox) and postgresql (the
-# gradebook on a real server). Installed only when we are root on Debian and they are
-# missing; otherwise the tests that need them skip, naming the package.
+# Debian packages some tests need: bubblewrap (the grading sandbox), postgresql (the
+# gradebook on a real server) and chromium (the browser Playwright drives to check that
+# feedback formulas render offline; never `playwright install`). Installed only when we are
+# root on Debian and they are missing; otherwise the tests that need them skip, naming the
+# package.
 set -u
 PACKAGES=()
 command -v bwrap >/dev/null 2>&1 || PACKAGES+=(bubblewrap)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || PACKAGES+=(postgresql)
+[ -x /usr/bin/chromium ] || PACKAGES+=(chromium)
 [ ${#PACKAGES[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "installing Debian packages: ${PACKAGES[*]}"

@@ -106,6 +106,7 @@ def test_report_summarises_the_run(graded):
     assert page.count("data:image/png;base64") == 2
     assert "forward difference" in page and "broken_json" in page
     assert "NOT SANDBOXED" not in page or not shutil.which("bwrap")
+    assert "30 s per cell" in page and "256 MiB written in all" in page
 
 
 def test_submissions_are_untouched(graded):
@@ -151,11 +152,34 @@ def test_cli_grades_one_submission(tmp_path):
     (tmp_path / "secret").write_text("another-secret-0123456789")
     done = run_cli("grade", ASSIGNMENT, "--submissions", str(tmp_path / "subs"), "--out",
                    str(tmp_path / "out"), "--db", f"sqlite:///{tmp_path / 'gb.db'}",
-                   "--secret-file", str(tmp_path / "secret"), "--workers", "1")
+                   "--secret-file", str(tmp_path / "secret"), "--workers", "1",
+                   "--cell-seconds", "7", "--disk-bytes", "100MiB")
     assert done.returncode == 0, done.stderr
     rows = list(csv.DictReader((tmp_path / "out" / "grades.csv").open()))
     assert [(r["student_id"], r["score"], r["max_score"]) for r in rows] == [("ann", "10", "10")]
-    assert (tmp_path / "out" / "report.html").is_file()
+    report = (tmp_path / "out" / "report.html").read_text()
+    for used in ["7 s per cell", "100 MiB written in all", "notebooks up to 50 MiB"]:  # the limits used
+        assert used in report and used in done.stdout
+
+
+def test_a_resubmission_draws_new_inputs_and_a_regrade_the_same(tmp_path):
+    """nbgrader's timestamp.txt names the attempt: same attempt, same inputs; new attempt, new."""
+    (tmp_path / "secret").write_text("attempt-secret-0123456789")
+    folder = submit(tmp_path / "subs", "ann", solution())
+
+    def labels(run):
+        results, _ = grade_assignment(REPO, ASSIGNMENT, tmp_path / "subs", tmp_path / f"out{run}",
+                                      db_url=f"sqlite:///{tmp_path / 'gb.db'}", workers=1,
+                                      secret_file=tmp_path / "secret", log=lambda *_: None)
+        assert results[0].score == 10
+        return [c.label for v in results[0].tests.values() for c in v.cases]
+
+    (folder / "timestamp.txt").write_text("2026-11-20 10:00:00.000000 UTC")
+    first = labels(1)
+    assert labels(2) == first
+    (folder / "timestamp.txt").write_text("2026-11-21 16:30:00.000000 UTC")
+    second = labels(3)
+    assert second != first and len(second) == len(first)
 
 
 def test_without_bubblewrap_grading_still_works_and_says_so(tmp_path):

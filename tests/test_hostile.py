@@ -2,6 +2,7 @@
 gradebook consistent and the honest students' grades untouched."""
 import csv
 import json
+import os
 import shutil
 import socket
 import subprocess
@@ -13,7 +14,7 @@ from nbformat.v4 import new_code_cell
 
 from autograder.grade import grade_assignment
 from autograder.report import write_grades_csv
-from autograder.sandbox import Limits
+from autograder.limits import Limits
 from conftest import REPO, nbgrader_meta
 from submissions import (ASSIGNMENT, blank, points_of, solution, submit, tree_digest,
                          with_answer, with_cell)
@@ -23,7 +24,16 @@ pytestmark = [pytest.mark.slow, pytest.mark.skipif(
 
 AFTER_TWO_TESTS = "central_difference"   # hostile cells placed here run after two tests (4 points)
 EARLY_POINTS = points_of("test_forward_difference") + points_of("test_central_difference")
-LIMITS = Limits(cell_seconds=5, notebook_seconds=60)
+LIMITS = Limits(cell_seconds=5, notebook_seconds=60, disk_bytes=64 * 1024**2, notebook_max_bytes=2 * 1024**2)
+SOURCE_NOTEBOOK = REPO / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+
+
+def filler(where):
+    """A cell that writes 1 GiB in 8 MiB files under `where` and prints how far it got."""
+    return (f"import os\nwritten = 0\ntry:\n    for i in range(128):\n"
+            f"        with open(os.path.join({where}, f'fill{{i}}.bin'), 'wb') as out:\n"
+            f"            for _ in range(8):\n                out.write(b'x' * 2**20)\n                written += 2**20\n"
+            f"except OSError as error:\n    print('stopped:', error)\nprint('WROTE', written)\n")
 
 
 def hostile_probe(paths, marker):
@@ -110,8 +120,38 @@ def hostile(tmp_path_factory):
             cell.source = "pass"
     cases["edited_tests"] = edited
 
+    cases["disk_in_folder"] = with_cell(filler("'.'"))
+    cases["disk_in_tmp"] = with_cell(filler("'/tmp'"))
+    # the kernel's own connection file names host paths: writing beside it or its sockets
+    cases["disk_beside_sockets"] = with_cell(
+        "import sys, os\nconnection = sys.argv[sys.argv.index('-f') + 1]\n"
+        "for folder in [os.path.dirname(connection), os.path.dirname(connection) + '/rt']:\n"
+        "    try:\n        with open(folder + '/evil.bin', 'wb') as out:\n"
+        "            for _ in range(512):\n                out.write(b'x' * 2**20)\n"
+        "        print('WROTE ALL', folder)\n    except OSError as error:\n        print('stopped:', folder, error)\n")
+    cases["reads_linked_data"] = with_cell(
+        "import os\nfor name in ['data.csv', 'course', 'pipe']:\n"
+        "    print(name, 'LEAK' if os.path.lexists(name) else 'absent')\n")
+
     for student, nb in cases.items():
         submit(subs, student, nb)
+    # links and special files, each the way a student could place them
+    linked = subs / "linked_notebook" / ASSIGNMENT
+    linked.mkdir(parents=True)
+    (linked / f"{ASSIGNMENT}.ipynb").symlink_to(SOURCE_NOTEBOOK)
+    (subs / "linked_folder").mkdir()
+    (subs / "linked_folder" / ASSIGNMENT).symlink_to(REPO / "source" / ASSIGNMENT)
+    (subs / "linked_student").symlink_to(REPO / "source")
+    fifo = subs / "fifo_notebook" / ASSIGNMENT
+    fifo.mkdir(parents=True)
+    os.mkfifo(fifo / f"{ASSIGNMENT}.ipynb")
+    data = subs / "reads_linked_data" / ASSIGNMENT
+    (data / "data.csv").symlink_to(SOURCE_NOTEBOOK)
+    (data / "course").symlink_to(REPO / "source")
+    os.mkfifo(data / "pipe")
+    huge = solution()
+    huge.metadata["padding"] = "x" * (3 * 1024**2)
+    submit(subs, "huge_notebook", huge)
     submit(subs, "not_json", text="this is not a notebook")
     old = solution()
     old.nbformat = 99
@@ -120,6 +160,7 @@ def hostile(tmp_path_factory):
     (submit(subs, "stray", solution()) / "stray.bin").write_bytes(b"\0" * 1000)
 
     before = tree_digest(subs)
+    free_before = shutil.disk_usage(base).free
     results, info = grade_assignment(REPO, ASSIGNMENT, subs, base / "out", db_url=f"sqlite:///{base / 'gradebook.db'}",
                                      workers=2, secret_file=secret, limits=LIMITS, log=lambda *_: None)
     stop.set()
@@ -128,7 +169,8 @@ def hostile(tmp_path_factory):
     write_grades_csv(results, base / "out" / "grades.csv", tests_ids)
     rows = {r["student_id"]: r for r in csv.DictReader((base / "out" / "grades.csv").open())}
     yield {"results": {r.student_id: r for r in results}, "rows": rows, "base": base, "subs": subs,
-           "before": before, "connections": connections, "info": info}
+           "before": before, "connections": connections, "info": info,
+           "disk_used": free_before - shutil.disk_usage(base).free}
     listener.close()
 
 
@@ -141,7 +183,9 @@ def outputs_of(hostile, student):
 
 @pytest.mark.parametrize("student", ["infinite_loop", "memory_bomb", "numpy_memory_bomb", "output_flood",
                                      "sys_exit", "fork_loop", "subprocess", "socket", "read_files",
-                                     "write_files", "deleted_tests", "reordered_tests", "stray", "honest"])
+                                     "write_files", "deleted_tests", "reordered_tests", "stray", "honest",
+                                     "disk_in_folder", "disk_in_tmp", "disk_beside_sockets",
+                                     "reads_linked_data"])
 def test_contained_and_full_marks(hostile, student):
     """Bad behaviour in a cell of its own costs nothing when the answers are right."""
     result = hostile["results"][student]
@@ -240,6 +284,61 @@ def test_nothing_is_left_behind(hostile):
     """Scratch folders, cgroups and sandboxed processes all end with their job."""
     import glob
     import tempfile
-    assert glob.glob(f"{tempfile.gettempdir()}/ag-*") == []
+    assert glob.glob(f"{tempfile.gettempdir()}/autograder-run-*") == []
+    assert glob.glob("/tmp/autograder-*") == []  # the kernels' socket links
     assert glob.glob("/sys/fs/cgroup/pids/autograder-*") == []
     assert subprocess.run(["pgrep", "-f", "ipykernel_launcher.*ag-"], capture_output=True).stdout == b""
+
+
+@pytest.mark.parametrize("student, reason", [
+    ("linked_notebook", "refused: a1_derivatives/a1_derivatives.ipynb is a link, not a file; submit the notebook itself"),
+    ("linked_folder", "refused: a1_derivatives/ is a link, not a folder"),
+    ("linked_student", "refused: linked_student/ is a link, not a folder"),
+    ("fifo_notebook", "refused: a1_derivatives/a1_derivatives.ipynb is a FIFO, not a file"),
+    ("huge_notebook", "over the 2 MiB limit for a notebook"),
+])
+def test_links_special_files_and_huge_notebooks_are_refused(hostile, student, reason):
+    """The source notebook behind a link would score 10/10: a link is never followed."""
+    result = hostile["results"][student]
+    assert reason in result.status and result.score == 0
+    assert reason in hostile["rows"][student]["status"]
+    page = (hostile["base"] / "out" / "feedback" / student / f"{ASSIGNMENT}.html").read_text()
+    assert reason.split(": ", 1)[-1][:40] in page and "could not be graded" in page
+    assert "BEGIN SOLUTION" not in page and "(f(x + h) - f(x - h))" not in page
+
+
+def test_huge_notebook_is_named_by_size(hostile):
+    assert "is 3" in hostile["results"]["huge_notebook"].status  # "is 3 MiB, over the 2 MiB limit"
+
+
+def test_links_beside_the_notebook_are_skipped_and_listed(hostile):
+    result = hostile["results"]["reads_linked_data"]
+    text = outputs_of(hostile, "reads_linked_data")
+    assert "LEAK" not in text and text.count("absent") == 3
+    note = " ".join(result.notes)
+    for entry in ["data.csv (a link", "course (a link", "pipe (a FIFO"]:
+        assert entry in note
+    page = (hostile["base"] / "out" / "feedback" / "reads_linked_data" / f"{ASSIGNMENT}.html").read_text()
+    assert "data.csv (a link" in page
+
+
+@pytest.mark.parametrize("student", ["disk_in_folder", "disk_in_tmp"])
+def test_writes_are_capped_and_the_feedback_says_so(hostile, student):
+    text = outputs_of(hostile, student)
+    assert "No space left on device" in text
+    written = int(text.split("WROTE ")[1].split()[0])
+    assert 32 * 2**20 <= written <= LIMITS.disk_bytes
+    assert any("filled its 64 MiB of disk space" in note for note in hostile["results"][student].notes)
+    page = (hostile["base"] / "out" / "feedback" / student / f"{ASSIGNMENT}.html").read_text()
+    assert "filled its 64 MiB of disk space" in page
+
+
+def test_the_kernels_own_folders_are_capped_too(hostile):
+    text = outputs_of(hostile, "disk_beside_sockets")
+    assert "WROTE ALL" not in text and text.count("stopped:") == 2
+
+
+def test_the_hosts_disk_never_saw_the_writes(hostile):
+    """Four submissions tried to write 1 GiB or more each; the disk holding the grading run's
+    files grew by far less (the gradebook, the feedback and the autograded notebooks)."""
+    assert hostile["disk_used"] < 200 * 2**20

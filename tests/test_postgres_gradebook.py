@@ -47,7 +47,8 @@ def postgres(tmp_path_factory):
     run(f"{bin_dir}/pg_ctl", "-D", str(data), "-w", "-l", str(base / "log"), "-o",
         f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1", "start")
     try:
-        run(f"{bin_dir}/createdb", "-h", "127.0.0.1", "-p", str(port), "-U", "grader", "gradebook")
+        for name in ("gradebook", "nbgrader_gradebook"):
+            run(f"{bin_dir}/createdb", "-h", "127.0.0.1", "-p", str(port), "-U", "grader", name)
         yield f"postgresql+psycopg2://grader@127.0.0.1:{port}/gradebook"
     finally:
         subprocess.run(as_user + [f"{bin_dir}/pg_ctl", "-D", str(data), "-m", "immediate", "stop"],
@@ -75,3 +76,14 @@ def test_grades_are_recorded_in_postgres(postgres, tmp_path):
                                   workers=1, secret_file=tmp_path / "secret", log=lambda *_: None)
     with Gradebook(postgres) as gradebook:
         assert len(gradebook.find_assignment(ASSIGNMENT).submissions) == 2
+
+
+@pytest.mark.skipif(not shutil.which("bwrap"), reason="the sandbox needs the Debian package bubblewrap")
+def test_nbgrader_autograde_and_the_cli_agree_in_postgres(postgres, tmp_path):
+    """The equality of tests/test_nbgrader_path.py, with both gradebooks on the server."""
+    from test_nbgrader_path import cell_scores, grade_both_ways
+    nbgrader_db = postgres.rsplit("/", 1)[0] + "/nbgrader_gradebook"
+    _, results = grade_both_ways(tmp_path, nbgrader_db, postgres)
+    ours = {key: score for key, score in cell_scores(postgres).items() if key[0] in results}
+    assert cell_scores(nbgrader_db) == ours and len(ours) == 5 * 6
+    assert 0 < results["cy"].tests["test_central_difference"].points < 2

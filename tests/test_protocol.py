@@ -237,3 +237,70 @@ def test_seeds_differ_per_student_and_test_and_repeat():
     assert a["t1"] != student_seeds(secret, "a1", "bob", ["t1"])["t1"]
     assert a["t1"] != student_seeds(b"another-secret-0123456", "a1", "alice", ["t1"])["t1"]
     assert 0 <= derive_seed(secret, "a1", "alice", "t1") < 2**63
+
+
+def _hidden_test(code, reference):
+    ns = namespace(reference)
+    exec("from autograder.harness import hidden", ns)
+    exec(textwrap.dedent(code), ns)
+    return ns["test"]
+
+
+def test_self_check_rejects_free_points_for_answers_that_ignore_their_inputs():
+    reference = "def slope(x, y): return float(np.polyfit(x, y, 1)[0])"
+    type_only = """
+    def test(t):
+        x = t.rng.uniform(0, 1, size=5)
+        t.call("slope", x, 2 * x + 1)
+        t.call("slope", x, 3 * x - 1)
+        t.call("slope", x, x, then=lambda s: isinstance(s, float), label="returns a float")
+        t.mistake("slope", lambda x, y: float(np.polyfit(y, x, 1)[0]), "regressed x on y")
+        t.mistake("slope", lambda x, y: -float(np.polyfit(x, y, 1)[0]), "sign")
+    """
+    # `return 0.0` passes the type-only case: a third of the points for nothing
+    with pytest.raises(AssertionError, match=r"ignores its inputs \(return 0.0\) earns 33%"):
+        self_check(_hidden_test(type_only, reference))
+    fixed = type_only.replace("then=lambda s: isinstance(s, float)", "then=lambda s: (s, isinstance(s, float))")
+    self_check(_hidden_test(fixed, reference))  # the type together with the value: no free points
+
+
+def test_free_points_counts_each_input_ignoring_answer():
+    from autograder.harness import Tester
+    from autograder.verdict import free_points
+    code = """
+    def test(t):
+        t.call("first", 4.0, 5.0)
+        t.call("first", 0.0, 7.0, weight=3)
+        t.call("nothing", 1.0)
+    """
+    test = _hidden_test(code, "def first(a, b): return a\ndef nothing(x): return None")
+    reference = Tester(test.__globals__, 0)
+    test(reference)
+    found = dict(free_points(test, reference))
+    # return 0.0 passes first(0, 7); None passes nothing(1); the first argument passes both firsts
+    assert found == {"return 0.0": pytest.approx(3 / 5), "return None": pytest.approx(1 / 5),
+                     "return the first argument": pytest.approx(4 / 5)}
+
+
+def test_attempts_draw_new_inputs_and_regrades_repeat_them(tmp_path):
+    from autograder.submission import attempt_of
+    secret = b"0123456789abcdef-secret"
+    folder = tmp_path / "subs" / "ann" / "a1"
+    folder.mkdir(parents=True)
+    (folder / "a1.ipynb").write_text('{"cells": []}')
+    by_hash = attempt_of(folder, "a1.ipynb", 10**6)
+    assert by_hash.startswith("sha256:") and by_hash == attempt_of(folder, "a1.ipynb", 10**6)
+    (folder / "a1.ipynb").write_text('{"cells": [], "changed": 1}')
+    assert attempt_of(folder, "a1.ipynb", 10**6) != by_hash          # a new notebook, a new attempt
+    (folder / "timestamp.txt").write_text("2026-11-20 10:00:00.000000 UTC\n")
+    first = attempt_of(folder, "a1.ipynb", 10**6)
+    assert first == "timestamp:2026-11-20 10:00:00.000000 UTC"
+    (folder / "a1.ipynb").write_text('{"cells": [], "changed": 2}')
+    assert attempt_of(folder, "a1.ipynb", 10**6) == first            # the timestamp names the attempt
+    (folder / "timestamp.txt").write_text("2026-11-21 09:00:00.000000 UTC\n")
+    second = attempt_of(folder, "a1.ipynb", 10**6)
+    seeds = [student_seeds(secret, "a1", "ann", ["t1"], attempt)["t1"] for attempt in (first, first, second)]
+    assert seeds[0] == seeds[1] != seeds[2]
+    (folder / "timestamp.txt").unlink()
+    (folder / "timestamp.txt").symlink_to(tmp_path / "elsewhere")    # never followed
+    assert attempt_of(folder, "a1.ipynb", 10**6).startswith("sha256:")

@@ -1,0 +1,97 @@
+"""nbgrader's own Autograde (`nbgrader autograde`, Formgrader's Autograde button) grading
+with the same sandboxed job and the same verdicts as `python -m autograder grade`.
+
+nbgrader_config.py plugs two pieces into nbgrader's configurable Autograde converter:
+
+* SafeSubmissionExporter reads each submitted notebook the way the job does (never through
+  a link, never a special file, never past the size limit). What it cannot read becomes an
+  empty notebook, so nbgrader carries on to the grading step, where the job refuses the
+  submission with its reason, scores it zero and writes feedback that says why.
+* GradeSubmission takes the place of nbgrader's Execute preprocessor: it runs
+  `autograder.job.grade_submission` on the student's submitted folder with the seeds the
+  CLI would draw (same course secret, same attempt) and the course's limits, and hands
+  nbgrader the autograded notebook, whose test cells end with the score as a numeric
+  execute_result. nbgrader's SaveAutoGrades records that as the cell's (partial) credit,
+  and `nbgrader generate_feedback` renders the hidden cases and likely mistakes.
+"""
+import atexit
+import functools
+from pathlib import Path
+
+import nbformat
+from nbconvert.exporters import NotebookExporter
+from nbgrader.coursedir import CourseDirectory
+from nbgrader.preprocessors import NbGraderPreprocessor
+
+from .compile import compile_assignment
+from .course import ensure_tools_on_path
+from .limits import resolve_limits
+from .submission import SubmissionError, attempt_of, open_submission, read_regular_file
+
+
+class SafeSubmissionExporter(NotebookExporter):
+    """Autograde's exporter: reads a notebook without following links or reading special
+    or oversized files; what it cannot read or parse is handed on as an empty notebook."""
+
+    def from_filename(self, filename, resources=None, **kw):
+        path = Path(filename)
+        try:
+            limit = resolve_limits(self.config, path.parent.name).notebook_max_bytes
+            with open_submission(path.parent) as folder:
+                raw = read_regular_file(path.name, folder, limit, path.name)
+            nb = nbformat.reads(raw.decode("utf-8"), as_version=4)
+        except (SubmissionError, OSError, ValueError) as error:
+            self.log.warning("%s cannot be read as submitted (%s); the grader will say why", filename, error)
+            nb = nbformat.v4.new_notebook()
+        return self.from_notebook_node(nb, resources=resources, **kw)
+
+
+@functools.lru_cache(maxsize=4)
+def _compiled(source_dir, assignment, mtime):
+    return compile_assignment(source_dir, assignment)
+
+
+@functools.lru_cache(maxsize=1)
+def _run():
+    """One grading run for this nbgrader process: its scratch folder and cgroups, cleaned
+    at exit (and by the next run if this process is killed)."""
+    from .runs import Run, clean_dead_runs
+    clean_dead_runs(log=None)
+    run = Run()
+    atexit.register(run.close)
+    return run
+
+
+class GradeSubmission(NbGraderPreprocessor):
+    """In place of nbgrader's Execute: grade the submission with the sandboxed job."""
+
+    def preprocess(self, nb, resources):
+        from .job import GradingJob, grade_submission
+        from .seeds import load_secret, student_seeds
+
+        ensure_tools_on_path()
+        info = resources["nbgrader"]
+        student, assignment = info["student"], info["assignment"]
+        coursedir = CourseDirectory(config=self.config)
+        root = Path(coursedir.root)
+        source = Path(coursedir.format_path(coursedir.source_directory, ".", assignment))
+        submitted = Path(coursedir.format_path(coursedir.submitted_directory, student, assignment))
+        notebook = source / f"{assignment}.ipynb"
+        compiled = _compiled(str(source), assignment, notebook.stat().st_mtime_ns if notebook.exists() else 0)
+        if Path(compiled.notebook).stem != info["notebook"]:
+            self.log.warning("%s is not %s: left ungraded", info["notebook"], compiled.notebook)
+            return nb, resources
+        limits = resolve_limits(self.config, assignment)
+        secret_file = self.config.get("Autograder", {}).get("secret_file") or None
+        secret = load_secret(secret_file, root, log=self.log.info)
+        attempt = attempt_of(submitted, compiled.notebook, limits.notebook_max_bytes)
+        run = _run()
+        job = GradingJob(student, submitted, compiled,
+                         student_seeds(secret, assignment, student, list(compiled.tests), attempt),
+                         limits, True, str(run.path), run.cgroup_prefix)
+        result = grade_submission(job)
+        self.log.info("%s: %g / %g (%s)", student, result.score, result.max_score,
+                      "; ".join([result.status, *([result.problem] if result.problem else []), *result.notes]))
+        graded = nbformat.from_dict(result.notebook)
+        nb.cells = graded.cells
+        return nb, resources

@@ -1,0 +1,156 @@
+"""A grading run's footprint on the machine, and cleaning up after runs that died.
+
+Every run (the CLI's, or nbgrader's Autograde through our preprocessor) owns one folder,
+<temp>/autograder-run-<id>/, holding its jobs' scratch folders, and names its pids cgroups
+and its kernels' socket links (/tmp/autograder-<id>-*) after itself. While the run's process lives it holds an exclusive flock on the
+folder's `lock` file; the kernel drops that lock when the process dies, however it dies
+(SIGKILL included). So a run whose lock can be taken is dead, and everything carrying its
+id can go: its sandboxed processes, its cgroups, its folder. A live run's lock cannot be
+taken, and nothing of it is touched.
+"""
+import fcntl
+import os
+import shutil
+import signal
+import tempfile
+import uuid
+from pathlib import Path
+
+from . import sandbox
+
+PREFIX = "autograder-run-"
+
+
+def scratch_root(root=None):
+    return Path(root or tempfile.gettempdir())
+
+
+class Run:
+    """`with Run() as run:` a run's folder, lock and cgroup prefix, removed at the end."""
+
+    def __init__(self, root=None):
+        self.id = uuid.uuid4().hex[:12]
+        self.path = scratch_root(root) / f"{PREFIX}{self.id}"
+        self.path.mkdir(mode=0o700)
+        # Not inherited by workers or kernels (Python opens files close-on-exec), so the
+        # lock dies with this process alone.
+        self._lock = open(self.path / "lock", "w")
+        fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        self._lock.write(f"{os.getpid()}\n")
+        self._lock.flush()
+
+    @property
+    def cgroup_prefix(self):
+        return f"autograder-{self.id}-"
+
+    def close(self):
+        if self._lock.closed:
+            return
+        remove_footprint(self.id, self.path)
+        self._lock.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+
+def _is_dead(folder):
+    """Take the run's lock if nobody holds it (its process is gone). Returns the open lock
+    (hold it while cleaning) or None for a live run."""
+    try:
+        handle = open(folder / "lock", "a")
+    except OSError:
+        return None
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return handle
+    except OSError:
+        handle.close()
+        return None
+
+
+def _processes_mentioning(text):
+    """Pids whose command line names `text` (a dead run's sandboxes, kernels and launchers,
+    which name their scratch folders). Needed where no cgroup holds them (not root)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as handle:
+                if text.encode() in handle.read():
+                    found.append(int(entry))
+        except OSError:
+            continue
+    return found
+
+
+def remove_footprint(run_id, folder):
+    """Kill and remove what belongs to run `run_id`: processes in its cgroups, processes
+    naming its folder, the cgroups, then the folder. Returns counts of what was removed."""
+    removed = {"processes": 0, "cgroups": 0, "folders": 0}
+    cgroups = sorted(sandbox.PIDS_CGROUP_ROOT.glob(f"autograder-{run_id}-*")) \
+        if sandbox.PIDS_CGROUP_ROOT.is_dir() else []
+    for cgroup in cgroups:
+        try:
+            removed["processes"] += len((cgroup / "cgroup.procs").read_text().split())
+        except OSError:
+            pass
+        sandbox.remove_cgroup(cgroup)
+        removed["cgroups"] += not cgroup.exists()
+    for pid in _processes_mentioning(str(folder) + "/") + _processes_mentioning(f"/tmp/autograder-{run_id}-"):
+        try:
+            os.kill(pid, signal.SIGKILL)
+            removed["processes"] += 1
+        except OSError:
+            pass
+    for sockets in Path("/tmp").glob(f"autograder-{run_id}-*"):  # the kernels' socket links
+        if sockets.is_symlink():
+            sockets.unlink(missing_ok=True)
+        else:
+            shutil.rmtree(sockets, ignore_errors=True)
+    if folder.exists():
+        shutil.rmtree(folder, ignore_errors=True)
+        removed["folders"] += not folder.exists()
+    return removed
+
+
+def clean_dead_runs(root=None, log=print):
+    """Remove every dead run's leftovers under `root` (default: the temp folder); leave live
+    runs alone. Returns the totals removed."""
+    totals = {"processes": 0, "cgroups": 0, "folders": 0}
+    for folder in sorted(scratch_root(root).glob(f"{PREFIX}*")):
+        if not folder.is_dir() or folder.is_symlink():
+            continue
+        lock = _is_dead(folder)
+        if lock is None:
+            continue
+        try:
+            found = remove_footprint(folder.name[len(PREFIX):], folder)
+        finally:
+            lock.close()
+        for key in totals:
+            totals[key] += found[key]
+    # Cgroups whose run folder is gone (a cleanup that was itself cut short) and that hold
+    # no process can only be leftovers: remove them. A non-empty one may belong to a live
+    # run with another temp folder, so it stays.
+    if sandbox.PIDS_CGROUP_ROOT.is_dir():
+        for cgroup in sandbox.PIDS_CGROUP_ROOT.glob("autograder-*"):
+            run_id = cgroup.name[len("autograder-"):].split("-")[0]
+            try:
+                empty = not (cgroup / "cgroup.procs").read_text().split()
+            except OSError:
+                continue
+            if empty and not (scratch_root(root) / f"{PREFIX}{run_id}").exists():
+                try:
+                    cgroup.rmdir()
+                    totals["cgroups"] += 1
+                except OSError:
+                    pass
+    if any(totals.values()) and log:
+        log(f"cleaned up after dead grading runs: {totals['processes']} processes, "
+            f"{totals['cgroups']} cgroups, {totals['folders']} scratch folders")
+    return totals

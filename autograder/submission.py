@@ -1,0 +1,189 @@
+"""Read a submission folder without trusting it: regular files inside it, nothing else.
+
+Students can place links where submissions are collected (nbgrader's exchange inbound
+folder is writable by all of them; tar archives carry links), so a submission may hold a
+link to the instructor's source notebook, a FIFO that blocks whoever opens it, or a
+notebook of many gigabytes. Everything here walks with directory file descriptors and
+O_NOFOLLOW, so a link is never followed, even one swapped in while we read; special files
+are never opened for reading; sizes are checked before anything is parsed.
+"""
+import hashlib
+import os
+import stat
+from contextlib import contextmanager
+from pathlib import Path
+
+from .limits import size
+
+DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+IGNORED = {".ipynb_checkpoints", "__pycache__"}
+MAX_ENTRIES = 10_000   # files and folders copied from one submission
+MAX_DEPTH = 20
+
+
+class SubmissionError(Exception):
+    """Why a submission cannot be graded as it stands, in one line the student can act on."""
+
+
+def kind_of(mode):
+    if stat.S_ISLNK(mode):
+        return "a link"
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISREG(mode):
+        return "a file"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "a special file"
+
+
+def _lstat(name, dir_fd):
+    try:
+        return os.lstat(name, dir_fd=dir_fd)
+    except FileNotFoundError:
+        return None
+
+
+def _open_dir(name, dir_fd, shown):
+    st = _lstat(name, dir_fd)
+    if st is None:
+        raise SubmissionError(f"missing folder: expected {shown}")
+    if not stat.S_ISDIR(st.st_mode):
+        raise SubmissionError(f"refused: {shown} is {kind_of(st.st_mode)}, not a folder; "
+                              "submit the folder itself")
+    try:
+        return os.open(name, DIR_FLAGS, dir_fd=dir_fd)
+    except OSError as error:  # swapped for a link since the lstat, or unreadable
+        raise SubmissionError(f"refused: {shown} could not be opened as a folder "
+                              f"({error.strerror})") from None
+
+
+@contextmanager
+def open_submission(folder):
+    """A descriptor for DIR/<student>/<assignment>, opened without following a link at the
+    student's or the assignment's level (DIR itself is the instructor's and is trusted)."""
+    folder = Path(folder)
+    base = os.open(folder.parent.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    fds = [base]
+    try:
+        fds.append(_open_dir(folder.parent.name, base, f"{folder.parent.name}/"))
+        fds.append(_open_dir(folder.name, fds[-1], f"{folder.name}/"))
+        yield fds[-1]
+    finally:
+        for fd in reversed(fds):
+            os.close(fd)
+
+
+def read_regular_file(name, dir_fd, max_bytes, shown):
+    """The bytes of the regular file `name`, refused if it is a link, a special file or
+    larger than `max_bytes` (checked before reading)."""
+    st = _lstat(name, dir_fd)
+    if st is None:
+        raise SubmissionError(f"missing notebook: expected {shown}")
+    if not stat.S_ISREG(st.st_mode):
+        what = "submit the notebook itself" if stat.S_ISLNK(st.st_mode) else "submit a saved notebook"
+        raise SubmissionError(f"refused: {shown} is {kind_of(st.st_mode)}, not a file; {what}")
+    if st.st_size > max_bytes:
+        raise SubmissionError(f"refused: {shown} is {size(st.st_size)}, over the "
+                              f"{size(max_bytes)} limit for a notebook")
+    try:
+        fd = os.open(name, FILE_FLAGS, dir_fd=dir_fd)
+    except OSError as error:
+        raise SubmissionError(f"refused: {shown} could not be opened ({error.strerror})") from None
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise SubmissionError(f"refused: {shown} is not a regular file")
+        data = handle.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise SubmissionError(f"refused: {shown} is over the {size(max_bytes)} limit for a notebook")
+    return data
+
+
+def copy_regular_files(dir_fd, target, budget):
+    """Copy the regular files and folders under `dir_fd` into `target` (created), never
+    following a link. Returns (bytes copied, entries copied, skipped) where skipped lists
+    "path (why)" for every link, special file, or file past the byte `budget`."""
+    state = {"bytes": 0, "entries": 0, "skipped": []}
+    _copy(dir_fd, Path(target), "", budget, state, 0)
+    return state["bytes"], state["entries"], state["skipped"]
+
+
+def _copy(dir_fd, target, prefix, budget, state, depth):
+    target.mkdir(parents=True, exist_ok=True)
+    with os.scandir(dir_fd) as entries:
+        names = sorted(entry.name for entry in entries)
+    for name in names:
+        if name in IGNORED:
+            continue
+        shown = prefix + name
+        if state["entries"] >= MAX_ENTRIES:
+            state["skipped"].append(f"{shown} (more than {MAX_ENTRIES:,} files)")
+            continue
+        st = _lstat(name, dir_fd)
+        if st is None:
+            continue
+        if stat.S_ISDIR(st.st_mode):
+            if depth >= MAX_DEPTH:
+                state["skipped"].append(f"{shown}/ (folders nested more than {MAX_DEPTH} deep)")
+                continue
+            try:
+                child = os.open(name, DIR_FLAGS, dir_fd=dir_fd)
+            except OSError:
+                state["skipped"].append(f"{shown}/ (could not be opened)")
+                continue
+            try:
+                state["entries"] += 1
+                _copy(child, target / name, shown + "/", budget, state, depth + 1)
+            finally:
+                os.close(child)
+        elif stat.S_ISREG(st.st_mode):
+            if state["bytes"] + st.st_size > budget:
+                state["skipped"].append(f"{shown} ({size(st.st_size)}: over the {size(budget)} "
+                                        "allowed for a submission's files)")
+                continue
+            copied = _copy_file(name, dir_fd, target / name, budget - state["bytes"])
+            if copied is None:
+                state["skipped"].append(f"{shown} (could not be read as a regular file)")
+            else:
+                state["bytes"] += copied
+                state["entries"] += 1
+        else:
+            state["skipped"].append(f"{shown} ({kind_of(st.st_mode)}: not copied)")
+
+
+def _copy_file(name, dir_fd, destination, budget):
+    try:
+        fd = os.open(name, FILE_FLAGS, dir_fd=dir_fd)
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as source:
+        if not stat.S_ISREG(os.fstat(source.fileno()).st_mode):
+            return None
+        data = source.read(budget + 1)
+    if len(data) > budget:
+        return None
+    destination.write_bytes(data)
+    return len(data)
+
+
+def attempt_of(folder, notebook, max_bytes):
+    """What tells one attempt from the next: nbgrader's timestamp.txt where present (written
+    when the student submits), else a hash of the notebook's bytes. A regrade of the same
+    attempt gives the same value; a resubmission a new one. Returns "" when neither can be read
+    (the job then reports why)."""
+    try:
+        with open_submission(folder) as fd:
+            try:
+                stamp = read_regular_file("timestamp.txt", fd, 1000, "timestamp.txt")
+                return "timestamp:" + stamp.decode("utf-8", "replace").strip()
+            except SubmissionError:
+                pass
+            data = read_regular_file(notebook, fd, max_bytes, notebook)
+            return "sha256:" + hashlib.sha256(data).hexdigest()
+    except (SubmissionError, OSError):
+        return ""

@@ -1,0 +1,107 @@
+"""nbgrader's own commands reach the verdicts `python -m autograder grade` reaches.
+
+`nbgrader autograde` (what Formgrader's Autograde button runs) goes through nbgrader's
+Autograde converter, configured in nbgrader_config.py to run our sandboxed job; the CLI
+runs the same job through its own pool. Same submissions, same secret: the same score per
+test cell in both gradebooks, and `nbgrader generate_feedback` shows the hidden cases.
+"""
+import shutil
+import subprocess
+import sys
+
+import pytest
+from nbgrader.api import Gradebook
+
+from autograder.grade import grade_assignment
+from conftest import REPO
+from submissions import ASSIGNMENT, blank, solution, submit, with_answer
+
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(
+    not shutil.which("bwrap"), reason="the sandbox needs the Debian package bubblewrap")]
+NBGRADER = [sys.executable, "-m", "nbgrader"]
+# Right for floats, wrong for arrays: every visible check passes, hidden cases on arrays fail.
+SCALAR_ONLY = "return float((f(x + h) - f(x - h)) / (2 * h))"
+
+
+def course_with_submissions(base):
+    """A course folder (source/ copied from the repository) with five submissions."""
+    course = base / "course"
+    shutil.copytree(REPO / "source" / ASSIGNMENT, course / "source" / ASSIGNMENT)
+    subs = course / "submitted"
+    submit(subs, "ada", solution())
+    submit(subs, "bea", blank())
+    submit(subs, "cy", with_answer("central_difference", "return (f(x + h) - f(x - h)) / (2 * h)", SCALAR_ONLY))
+    submit(subs, "dee", with_answer("central_difference", "(f(x + h) - f(x - h)) / (2 * h)",
+                                    "(f(x + h) - f(x)) / h"))
+    (subs / "ada" / ASSIGNMENT / "timestamp.txt").write_text("2026-11-20 10:00:00.000000 UTC")
+    linked = subs / "eve" / ASSIGNMENT   # the instructor's own notebook, behind a link
+    linked.mkdir(parents=True)
+    (linked / f"{ASSIGNMENT}.ipynb").symlink_to(REPO / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
+    (course / "course.secret").write_text("nbgrader-path-secret-0123456789\n")
+    return course
+
+
+def run_nbgrader(course, db_url, *args):
+    done = subprocess.run(NBGRADER + list(args) + [f"--CourseDirectory.root={course}",
+                                                    f"--CourseDirectory.db_url={db_url}"],
+                          cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done
+
+
+def cell_scores(db_url):
+    with Gradebook(db_url) as gradebook:
+        return {(s.student.id, g.name): g.score for s in gradebook.find_assignment(ASSIGNMENT).submissions
+                for nb in s.notebooks for g in nb.grades}
+
+
+def grade_both_ways(base, db_nbgrader, db_cli):
+    course = course_with_submissions(base)
+    run_nbgrader(course, db_nbgrader, "generate_assignment", ASSIGNMENT, "--force")
+    run_nbgrader(course, db_nbgrader, "autograde", ASSIGNMENT, "--force")
+    results, _ = grade_assignment(REPO, ASSIGNMENT, course / "submitted", base / "out", db_url=db_cli,
+                                  workers=2, secret_file=course / "course.secret", log=lambda *_: None)
+    return course, {r.student_id: r for r in results}
+
+
+@pytest.fixture(scope="module")
+def both(tmp_path_factory):
+    base = tmp_path_factory.mktemp("nbgrader-path")
+    db_nbgrader, db_cli = f"sqlite:///{base / 'nbgrader.db'}", f"sqlite:///{base / 'cli.db'}"
+    course, results = grade_both_ways(base, db_nbgrader, db_cli)
+    return {"course": course, "results": results, "nbgrader": cell_scores(db_nbgrader),
+            "cli": cell_scores(db_cli), "db": db_nbgrader, "base": base}
+
+
+def test_same_score_per_cell_both_ways(both):
+    assert both["nbgrader"] == both["cli"]
+    assert len(both["cli"]) == 5 * 6
+
+
+def test_hidden_failures_count_in_nbgrader_too(both):
+    """The submission that passes every visible check loses points for the hidden array
+    cases in nbgrader's gradebook (plain nbgrader gave it full marks)."""
+    cli = both["results"]["cy"]
+    lost = cli.tests["test_central_difference"]
+    assert 0 < lost.points < lost.max_points
+    assert both["nbgrader"][("cy", "test_central_difference")] == pytest.approx(lost.points)
+    assert both["nbgrader"][("ada", "test_central_difference")] == 2
+    assert sum(v for (s, _), v in both["nbgrader"].items() if s == "bea") == 0
+
+
+def test_generate_feedback_shows_hidden_cases_not_hidden_code(both):
+    run_nbgrader(both["course"], both["db"], "generate_feedback", ASSIGNMENT, "--force")
+    page = (both["course"] / "feedback" / "dee" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
+    assert "Hidden tests: 0 / 2 points" in page and "forward difference" in page
+    for secret in ["BEGIN HIDDEN TESTS", "t.mistake(", "@hidden", "t.rng", "linregress"]:
+        assert secret not in page
+    assert "cdnjs" not in page and "<math" in page  # formulas need no network
+
+
+def test_a_linked_notebook_is_refused_by_nbgrader_too(both):
+    """Behind the link is the source notebook: plain nbgrader would give it 10/10."""
+    assert {v for (s, _), v in both["nbgrader"].items() if s == "eve"} == {0}
+    assert "is a link, not a file" in both["results"]["eve"].status
+    run_nbgrader(both["course"], both["db"], "generate_feedback", ASSIGNMENT, "--force")
+    page = (both["course"] / "feedback" / "eve" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
+    assert "is a link, not a file" in page and "BEGIN SOLUTION" not in page
