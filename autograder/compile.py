@@ -4,6 +4,7 @@ their visible and hidden parts, their points, and the solution code for the refe
 A CompiledAssignment is plain data (picklable), built once per grading run and handed to
 every job.
 """
+import ast
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,8 +23,9 @@ class TestSpec:
     points: float
     source: str          # the whole cell, as in the source notebook
     visible: str         # what the student sees (and what runs inline in the kernel)
-    hidden: str | None   # the hidden test code, run by the harness
+    hidden: str | None   # the hidden test code, run by the harness in the grader
     anchor: str | None   # grade_id of the answer cell it follows in the source notebook
+    kernel_hidden: str | None = None  # what the kernel runs: `hidden` without grader-only code
 
 
 @dataclass
@@ -61,10 +63,47 @@ def compile_assignment(source_dir, assignment):
             compiled.tests[meta["grade_id"]] = TestSpec(
                 grade_id=meta["grade_id"], points=float(meta.get("points", 0)), source=cell.source,
                 visible=HIDDEN.sub("", cell.source).rstrip() + "\n", hidden=blocks[0] if blocks else None,
-                anchor=last_answer)
+                anchor=last_answer, kernel_hidden=for_the_kernel(blocks[0]) if blocks else None)
     if not compiled.tests:
         raise CourseError(f"{path.name} has no graded test cells")
     return compiled
+
+
+class _GraderOnly(ast.NodeTransformer):
+    """Drops `t.mistake(...)` statements, `check=` rules and the functions defined only to be
+    such rules: the kernel never uses them, and a student who reads the kernel's memory or
+    history should find no more there than the calls made to their own functions."""
+
+    def __init__(self, check_only):
+        self.check_only = check_only
+
+    def visit_Expr(self, node):
+        call = node.value
+        if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "mistake":
+            return ast.Pass()
+        return self.generic_visit(node)
+
+    def visit_FunctionDef(self, node):
+        if node.name in self.check_only:
+            return ast.Pass()
+        return self.generic_visit(node)
+
+    def visit_Call(self, node):
+        if isinstance(node.func, ast.Attribute) and node.func.attr == "call":
+            node.keywords = [ast.keyword(k.arg, ast.Constant(None)) if k.arg == "check" else k
+                             for k in node.keywords]
+        return self.generic_visit(node)
+
+
+def for_the_kernel(hidden):
+    """The hidden test as the student's kernel runs it: the same calls, in the same order, on
+    the same draws from t.rng, without the code only the grader runs."""
+    tree = ast.parse(hidden)
+    in_checks = [k.value.id for node in ast.walk(tree) if isinstance(node, ast.Call)
+                 for k in node.keywords if k.arg == "check" and isinstance(k.value, ast.Name)]
+    used = [n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)]
+    check_only = {name for name in in_checks if used.count(name) == in_checks.count(name)}
+    return ast.unparse(ast.fix_missing_locations(_GraderOnly(check_only).visit(tree))) + "\n"
 
 
 def reference_namespaces(compiled):

@@ -6,6 +6,7 @@ says in one line what happened.
 """
 import asyncio
 import json
+import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,11 +52,11 @@ class LimitedClient(NotebookClient):
         return None
 
 
-def start_kernel(workdir, runtime, scratch, limits, cgroup, use_sandbox, tmpfs_bytes=None):
+def start_kernel(workdir, runtime, scratch, limits, cgroups, use_sandbox, tmpfs_bytes=None):
     """Create the kernel manager (the caller starts it, so start-up overlaps its other work).
     The connection file and the kernelspec go in `scratch`; the sockets in `runtime`."""
     connection_file = Path(scratch) / "connection.json"
-    argv = sandbox.kernel_argv(workdir, runtime, connection_file, limits, cgroup, use_sandbox, tmpfs_bytes)
+    argv = sandbox.kernel_argv(workdir, runtime, connection_file, limits, cgroups, use_sandbox, tmpfs_bytes)
     sandbox.write_kernelspec(Path(scratch) / "kernels", argv)
     specs = KernelSpecManager(kernel_dirs=[str(Path(scratch) / "kernels")], ensure_native_kernel=False)
     manager = AsyncKernelManager(kernel_name="sandboxed", kernel_spec_manager=specs,
@@ -68,7 +69,8 @@ def run(nb, manager, workdir, limits):
     """Execute `nb` in place (outputs filled in). Returns an Execution."""
     result = Execution()
     start = time.monotonic()
-    client = LimitedClient(nb, km=manager, timeout=int(limits.cell_seconds), allow_errors=True,
+    # nbclient takes whole seconds, and 0 would mean no limit at all.
+    client = LimitedClient(nb, km=manager, timeout=max(1, math.ceil(limits.cell_seconds)), allow_errors=True,
                            interrupt_on_timeout=True, kernel_name="sandboxed", iopub_timeout=2,
                            # after the interrupt, stop waiting for a reply that may never come
                            error_on_timeout={"ename": "TimeoutError", "traceback": [],

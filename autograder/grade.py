@@ -44,12 +44,14 @@ def student_folders(submissions):
 
 
 def grade_assignment(root, assignment, submissions, out, db_url=None, workers=None,
-                     secret_file=None, limits=None, limit_overrides=None, use_sandbox=True, log=print):
+                     secret_file=None, limits=None, limit_overrides=None, use_sandbox=True, log=print,
+                     scratch_root=None):
     """Grade every student folder in `submissions`. Returns (results, info) where results is a
     list of SubmissionResult in student order and info describes the run for the report.
 
     limits: a Limits to use as it is; else the course's and the assignment's from
     nbgrader_config.py, with `limit_overrides` (name -> value, from the command line) on top.
+    scratch_root: where the run's scratch folder goes (default: the temp folder).
     """
     ensure_tools_on_path()
     root, out, submissions = Path(root).resolve(), Path(out).resolve(), Path(submissions).resolve()
@@ -60,13 +62,13 @@ def grade_assignment(root, assignment, submissions, out, db_url=None, workers=No
     db_url = db_url or f"sqlite:///{root / 'gradebook.db'}"
     workers = max(1, workers or os.cpu_count() or 1)
     limits = limits or resolve_limits(course_config(root), assignment, limit_overrides)
-    clean_dead_runs(log=log)
-    with Run() as run:
+    clean_dead_runs(scratch_root, log=log)
+    with Run(scratch_root) as run:
         results = _grade_in_run(run, root, assignment, submissions, out, db_url, workers, secret,
                                 compiled, source, students, limits, use_sandbox)
     info = {"assignment": assignment, "students": len(students), "workers": workers,
             "sandbox": sandbox.describe(use_sandbox), "db_url": _hide_password(db_url),
-            "limits": limits}
+            "limits": limits, "run_id": run.id}
     return results, info
 
 

@@ -1,9 +1,9 @@
 """Grade one submission: a pure job.
 
-`grade_submission(job)` takes a submission folder (read only), the compiled assignment and
-the student's seeds, and returns a SubmissionResult. It touches nothing shared: it works in
-its own scratch folder, which it removes, so any number of jobs can run side by side, here
-or on other machines.
+`grade_submission(job)` takes a submission folder (read only, and read without following
+links: autograder.submission), the compiled assignment and the student's seeds, and returns
+a SubmissionResult. It touches nothing shared: it works in its own scratch folder, which it
+removes, so any number of jobs can run side by side, here or on other machines.
 """
 import asyncio
 import html
@@ -38,6 +38,23 @@ HIDDEN_CELL = """def __autograder_hidden():
     exec(compile({hidden!r}, "<hidden tests>", "exec"), dict(globals()))
 __autograder_hidden()
 del __autograder_hidden
+def __autograder_forget():
+    # The hidden test's code need not stay in the kernel's input history (nor in the copies
+    # the history manager pushes into the next cell's _i, _ii, _iii).
+    marker = "__autograder_" + "hidden"
+    manager = get_ipython().history_manager
+    for history in (manager.input_hist_parsed, manager.input_hist_raw):
+        for index, text in enumerate(history):
+            if marker in text:
+                history[index] = ""
+    for name in ("_i00", "_i", "_ii", "_iii"):
+        if marker in str(getattr(manager, name, "")):
+            setattr(manager, name, "")
+    names = get_ipython().user_ns
+    for key in [k for k in names if k.startswith("_i") and marker in str(names[k])]:
+        names[key] = ""
+__autograder_forget()
+del __autograder_forget
 """
 
 
@@ -84,7 +101,7 @@ def grade_submission(job):
     result = SubmissionResult(job.student_id, max_score=compiled.max_score)
     folder_name = Path(job.submission).name
     scratch = Path(tempfile.mkdtemp(prefix="ag-", dir=job.scratch_root))
-    cgroup = runtime = None
+    cgroups, runtime = [], None
     try:
         workdir = scratch / folder_name
         try:
@@ -108,9 +125,11 @@ def grade_submission(job):
         runtime = sockets_path(job.cgroup_prefix)  # sandboxed: becomes a link to the sockets inside
         if not sandboxed:
             runtime.mkdir(mode=0o700)
-        cgroup = sandbox.make_pids_cgroup(job.limits.processes, job.cgroup_prefix) if job.use_sandbox else None
-        manager = execute.start_kernel(workdir, runtime, scratch, job.limits, cgroup, job.use_sandbox,
-                                       sandbox.tmpfs_size(job.limits, copied, entries))
+        tmpfs_bytes = sandbox.tmpfs_size(job.limits, copied, entries)
+        if job.use_sandbox:
+            cgroups = sandbox.make_cgroups(job.limits, tmpfs_bytes, job.cgroup_prefix)
+        manager = execute.start_kernel(workdir, runtime, scratch, job.limits, cgroups, job.use_sandbox,
+                                       tmpfs_bytes)
         # Launch the kernel, then compute the reference while it boots.
         asyncio.run(manager.start_kernel(cwd=str(workdir), stdout=subprocess.DEVNULL,
                                          stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL))
@@ -120,7 +139,8 @@ def grade_submission(job):
         run = execute.run(nb, manager, workdir, job.limits)
         result.seconds = run.seconds
     finally:
-        sandbox.remove_cgroup(cgroup)
+        for cgroup in cgroups:
+            sandbox.remove_cgroup(cgroup)
         shutil.rmtree(scratch, ignore_errors=True)
         if runtime is not None:
             _remove(runtime)
@@ -228,7 +248,7 @@ def build_execution_notebook(student_nb, compiled, seeds):
             roles.append(("visible", spec.grade_id))
             if spec.hidden:
                 nb.cells.append(new_code_cell(HIDDEN_CELL.format(
-                    harness=compiled.harness_source, hidden=spec.hidden, seed=int(seeds[spec.grade_id]))))
+                    harness=compiled.harness_source, hidden=spec.kernel_hidden, seed=int(seeds[spec.grade_id]))))
                 roles.append(("hidden", spec.grade_id))
 
     place(tests_after.get(None, []))

@@ -34,13 +34,21 @@ class Limits:
 
 
 NAMES = [f.name for f in fields(Limits)]
+# Below these a kernel cannot start or a whole class scores zero for the instructor's typo;
+# above them a value is surely a mistake (a unit left out or added).
+BOUNDS = {
+    "cell_seconds": (1, 86_400), "notebook_seconds": (1, 7 * 86_400),
+    "memory_bytes": (256 * MIB, 1024 * GIB), "processes": (16, 100_000),
+    "output_bytes": (1000, 1024 * MIB), "file_bytes": (MIB, 1024 * GIB),
+    "disk_bytes": (MIB, 1024 * GIB), "notebook_max_bytes": (MIB, 1024 * GIB),
+}
 UNITS = {"": 1, "b": 1, "k": KIB, "kb": 1000, "kib": KIB, "m": MIB, "mb": 1000**2, "mib": MIB,
          "g": GIB, "gb": 1000**3, "gib": GIB}
 
 
 def size(n):
     """Bytes as a person reads them: 256 MiB, 3 GiB, 200 kB."""
-    for unit, factor in (("GiB", GIB), ("MiB", MIB)):
+    for unit, factor in (("TiB", 1024 * GIB), ("GiB", GIB), ("MiB", MIB)):
         if n >= factor:
             return f"{n / factor:.3g} {unit}"
     return f"{n / 1000:.3g} kB" if n >= 1000 else f"{n} bytes"
@@ -65,6 +73,10 @@ def parse_value(name, value, where):
         number = float(match.group(1)) * UNITS[unit]
     if not number > 0 or number == float("inf"):
         raise CourseError(f"{where}: {name} must be a positive number, not {value!r}")
+    low, high = BOUNDS[name]
+    if not low <= number <= high:
+        show = size if name.endswith("_bytes") else (lambda n: f"{n:g}")
+        raise CourseError(f"{where}: {name} must be between {show(low)} and {show(high)}, not {value!r}")
     if kind in (int, "int"):
         if name == "processes" and number != int(number):
             raise CourseError(f"{where}: processes must be a whole number, not {value!r}")

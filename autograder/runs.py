@@ -10,7 +10,9 @@ taken, and nothing of it is touched.
 """
 import fcntl
 import os
+import re
 import shutil
+import stat
 import signal
 import tempfile
 import uuid
@@ -19,6 +21,7 @@ from pathlib import Path
 from . import sandbox
 
 PREFIX = "autograder-run-"
+RUN_ID = re.compile(r"[0-9a-f]{12}")   # anything else under that prefix is not ours: ignored
 
 
 def scratch_root(root=None):
@@ -59,16 +62,23 @@ class Run:
 
 def _is_dead(folder):
     """Take the run's lock if nobody holds it (its process is gone). Returns the open lock
-    (hold it while cleaning) or None for a live run."""
+    (hold it while cleaning) or None for a live run, or for anything that is not a run folder
+    this user made: the temp folder is shared, so a name, a link or a stranger's folder there
+    proves nothing."""
+    if not RUN_ID.fullmatch(folder.name[len(PREFIX):]):
+        return None
     try:
-        handle = open(folder / "lock", "a")
+        info = os.lstat(folder)
+        if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid() or info.st_mode & 0o077:
+            return None
+        fd = os.open(folder / "lock", os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC)  # never creates
     except OSError:
         return None
     try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        return handle
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return os.fdopen(fd, "r+")
     except OSError:
-        handle.close()
+        os.close(fd)
         return None
 
 
@@ -92,21 +102,25 @@ def remove_footprint(run_id, folder):
     """Kill and remove what belongs to run `run_id`: processes in its cgroups, processes
     naming its folder, the cgroups, then the folder. Returns counts of what was removed."""
     removed = {"processes": 0, "cgroups": 0, "folders": 0}
-    cgroups = sorted(sandbox.PIDS_CGROUP_ROOT.glob(f"autograder-{run_id}-*")) \
-        if sandbox.PIDS_CGROUP_ROOT.is_dir() else []
+    assert RUN_ID.fullmatch(run_id), run_id  # it names globs and kills: never a pattern
+    cgroups = sorted(cgroup for root in sandbox.CGROUP_ROOTS.values() if root.is_dir()
+                     for cgroup in root.glob(f"autograder-{run_id}-*"))
+    pids = set()
     for cgroup in cgroups:
         try:
-            removed["processes"] += len((cgroup / "cgroup.procs").read_text().split())
+            pids.update(int(pid) for pid in (cgroup / "cgroup.procs").read_text().split())
         except OSError:
             pass
-        sandbox.remove_cgroup(cgroup)
-        removed["cgroups"] += not cgroup.exists()
-    for pid in _processes_mentioning(str(folder) + "/") + _processes_mentioning(f"/tmp/autograder-{run_id}-"):
+    pids.update(_processes_mentioning(str(folder) + "/") + _processes_mentioning(f"/tmp/autograder-{run_id}-"))
+    for pid in pids:
         try:
             os.kill(pid, signal.SIGKILL)
-            removed["processes"] += 1
         except OSError:
             pass
+    removed["processes"] = len(pids)
+    for cgroup in cgroups:
+        sandbox.remove_cgroup(cgroup)
+        removed["cgroups"] += not cgroup.exists()
     for sockets in Path("/tmp").glob(f"autograder-{run_id}-*"):  # the kernels' socket links
         if sockets.is_symlink():
             sockets.unlink(missing_ok=True)
@@ -134,22 +148,6 @@ def clean_dead_runs(root=None, log=print):
             lock.close()
         for key in totals:
             totals[key] += found[key]
-    # Cgroups whose run folder is gone (a cleanup that was itself cut short) and that hold
-    # no process can only be leftovers: remove them. A non-empty one may belong to a live
-    # run with another temp folder, so it stays.
-    if sandbox.PIDS_CGROUP_ROOT.is_dir():
-        for cgroup in sandbox.PIDS_CGROUP_ROOT.glob("autograder-*"):
-            run_id = cgroup.name[len("autograder-"):].split("-")[0]
-            try:
-                empty = not (cgroup / "cgroup.procs").read_text().split()
-            except OSError:
-                continue
-            if empty and not (scratch_root(root) / f"{PREFIX}{run_id}").exists():
-                try:
-                    cgroup.rmdir()
-                    totals["cgroups"] += 1
-                except OSError:
-                    pass
     if any(totals.values()) and log:
         log(f"cleaned up after dead grading runs: {totals['processes']} processes, "
             f"{totals['cgroups']} cgroups, {totals['folders']} scratch folders")

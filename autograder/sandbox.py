@@ -9,7 +9,8 @@ device" inside; the host's disk and memory never see more. The course (source/, 
 gradebook, the secret), the grader's package and other submissions are simply not there,
 and there is no network. Limits: address space, file size, open files and core dumps
 through prlimit; processes through a pids cgroup where one can be made (root), else
-RLIMIT_NPROC.
+RLIMIT_NPROC; memory, all processes and tmpfs pages together, through a memory cgroup
+where one can be made.
 
 The kernel's ZeroMQ sockets live in a tiny tmpfs of their own inside the sandbox; the
 grader reaches them through /proc/<pid>/root (see `link_runtime`), so no host folder is
@@ -27,11 +28,12 @@ import time
 import uuid
 from pathlib import Path
 
-PIDS_CGROUP_ROOT = Path("/sys/fs/cgroup/pids")
+CGROUP_ROOTS = {"pids": Path("/sys/fs/cgroup/pids"), "memory": Path("/sys/fs/cgroup/memory")}
 HOME = "/home/student"
 INSIDE_TMP = f"{HOME}/.tmp"       # /tmp inside is a link here: one tmpfs holds all writes
 SUBMISSION_COPY = "/submission"   # the grader's read-only copy, copied into the folder at start
 SOCKETS_BYTES = 64 * 1024         # the sockets' own tmpfs: sockets take no space
+SHM_BYTES = 1024 * 1024           # /dev/shm (POSIX semaphores need it); /dev itself is read-only
 
 
 def bubblewrap():
@@ -57,18 +59,28 @@ def sandboxed(use_sandbox=True):
     return bool(use_sandbox and bubblewrap())
 
 
-def make_pids_cgroup(limit, prefix="autograder-"):
-    """A fresh pids cgroup (cgroup v1) capped at `limit`, or None where we may not make one.
-    `prefix` names the grading run it belongs to, so a later run can clean up after a dead one."""
-    if not PIDS_CGROUP_ROOT.is_dir() or not os.access(PIDS_CGROUP_ROOT, os.W_OK):
-        return None
-    path = PIDS_CGROUP_ROOT / f"{prefix}{uuid.uuid4().hex[:12]}"
-    try:
-        path.mkdir()
-        (path / "pids.max").write_text(str(limit))
-        return path
-    except OSError:
-        return None
+def make_cgroups(limits, tmpfs_bytes, prefix="autograder-"):
+    """Fresh cgroups (v1) for one kernel, where we may make them (root): pids capped at
+    limits.processes, and memory capped at limits.memory_bytes plus the sandbox's tmpfs (the
+    address-space rlimit is per process; this also counts every child, shared memory, memfd
+    and tmpfs pages). `prefix` names the grading run, so a later run can clean up after a
+    dead one. Returns the list made (possibly empty)."""
+    made = []
+    name = f"{prefix}{uuid.uuid4().hex[:12]}"
+    for controller, setting, value in (("pids", "pids.max", limits.processes),
+                                       ("memory", "memory.limit_in_bytes",
+                                        limits.memory_bytes + (tmpfs_bytes or 0) + SHM_BYTES)):
+        root = CGROUP_ROOTS[controller]
+        if not root.is_dir() or not os.access(root, os.W_OK):
+            continue
+        path = root / name
+        try:
+            path.mkdir()
+            made.append(path)
+            (path / setting).write_text(str(int(value)))
+        except OSError:
+            continue
+    return made
 
 
 def remove_cgroup(path):
@@ -106,7 +118,7 @@ def tmpfs_size(limits, copied_bytes, copied_entries):
     return int(limits.disk_bytes + copied_bytes + page * (copied_entries + 64))
 
 
-def kernel_argv(workdir, runtime, connection_file, limits, cgroup=None, use_sandbox=True,
+def kernel_argv(workdir, runtime, connection_file, limits, cgroups=(), use_sandbox=True,
                 tmpfs_bytes=None):
     """The command that starts an ipykernel for one submission.
 
@@ -118,7 +130,7 @@ def kernel_argv(workdir, runtime, connection_file, limits, cgroup=None, use_sand
     python = sys.executable
     launcher = ["prlimit", f"--as={limits.memory_bytes}", f"--fsize={limits.file_bytes}",
                 "--nofile=256", "--core=0"]
-    if cgroup is None and os.geteuid() != 0:
+    if not any(c.parent == CGROUP_ROOTS["pids"] for c in cgroups) and os.geteuid() != 0:
         launcher.append(f"--nproc={limits.processes}")
     kernel = [python, "-m", "ipykernel_launcher", "-f", "{connection_file}",
               "--HistoryManager.enabled=False"]
@@ -133,8 +145,8 @@ def kernel_argv(workdir, runtime, connection_file, limits, cgroup=None, use_sand
                "--ro-bind-try", "/lib64", "/lib64", "--ro-bind-try", "/bin", "/bin",
                "--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache",
                "--ro-bind-try", "/etc/localtime", "/etc/localtime",
-               "--proc", "/proc", "--dev", "/dev",
-               "--uid", "65534", "--gid", "65534"]
+               "--proc", "/proc", "--dev", "/dev", "--size", str(SHM_BYTES), "--tmpfs", "/dev/shm",
+               "--remount-ro", "/dev", "--uid", "65534", "--gid", "65534"]
         # Mount points under /tmp must name the real folder: bwrap does not follow the link.
         for root in _python_roots():
             box += ["--ro-bind", str(root), inside_path(root)]
@@ -154,8 +166,8 @@ def kernel_argv(workdir, runtime, connection_file, limits, cgroup=None, use_sand
         command = launcher + ["--"] + box + ["--"] + start + kernel
     else:
         command = launcher + ["--"] + kernel
-    if cgroup is not None:
-        # Join the cgroup first, so the kernel and everything it forks are counted.
+    for cgroup in cgroups:
+        # Join the cgroups first, so the kernel and everything it forks are counted.
         command = ["sh", "-c", 'echo $$ > "$0/cgroup.procs" && exec "$@"', str(cgroup)] + command
     return command
 

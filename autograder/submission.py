@@ -88,6 +88,8 @@ def read_regular_file(name, dir_fd, max_bytes, shown):
     if not stat.S_ISREG(st.st_mode):
         what = "submit the notebook itself" if stat.S_ISLNK(st.st_mode) else "submit a saved notebook"
         raise SubmissionError(f"refused: {shown} is {kind_of(st.st_mode)}, not a file; {what}")
+    if st.st_nlink > 1:  # the same file as one elsewhere: whose work is it?
+        raise SubmissionError(f"refused: {shown} is a hard link to another file; submit a copy of the notebook")
     if st.st_size > max_bytes:
         raise SubmissionError(f"refused: {shown} is {size(st.st_size)}, over the "
                               f"{size(max_bytes)} limit for a notebook")
@@ -141,6 +143,8 @@ def _copy(dir_fd, target, prefix, budget, state, depth):
                 _copy(child, target / name, shown + "/", budget, state, depth + 1)
             finally:
                 os.close(child)
+        elif stat.S_ISREG(st.st_mode) and st.st_nlink > 1:
+            state["skipped"].append(f"{shown} (a hard link to another file: not copied)")
         elif stat.S_ISREG(st.st_mode):
             if state["bytes"] + st.st_size > budget:
                 state["skipped"].append(f"{shown} ({size(st.st_size)}: over the {size(budget)} "
@@ -173,17 +177,18 @@ def _copy_file(name, dir_fd, destination, budget):
 
 def attempt_of(folder, notebook, max_bytes):
     """What tells one attempt from the next: nbgrader's timestamp.txt where present (written
-    when the student submits), else a hash of the notebook's bytes. A regrade of the same
-    attempt gives the same value; a resubmission a new one. Returns "" when neither can be read
-    (the job then reports why)."""
+    when the student submits) together with a hash of the notebook's bytes. A regrade of the
+    same attempt gives the same value; a resubmission a new one, even if the student wrote
+    timestamp.txt themselves. Returns "" when the notebook cannot be read (the job then
+    reports why)."""
     try:
         with open_submission(folder) as fd:
             try:
                 stamp = read_regular_file("timestamp.txt", fd, 1000, "timestamp.txt")
-                return "timestamp:" + stamp.decode("utf-8", "replace").strip()
+                stamp = stamp.decode("utf-8", "replace").strip()
             except SubmissionError:
-                pass
+                stamp = ""
             data = read_regular_file(notebook, fd, max_bytes, notebook)
-            return "sha256:" + hashlib.sha256(data).hexdigest()
+            return f"timestamp:{stamp}|sha256:{hashlib.sha256(data).hexdigest()}"
     except (SubmissionError, OSError):
         return ""

@@ -10,6 +10,7 @@ import time
 import pytest
 
 from autograder import sandbox
+from autograder.limits import Limits
 from autograder.runs import PREFIX, Run
 from conftest import REPO
 from submissions import ASSIGNMENT, submit, with_cell
@@ -60,12 +61,19 @@ def test_a_killed_run_is_cleaned_up_and_a_live_one_is_not(tmp_path):
     finally:
         grader.send_signal(signal.SIGKILL)
         grader.wait()
-    dead = [p for p in scratch.glob(f"{PREFIX}*")]
+    dead = list(scratch.glob(f"{PREFIX}*"))
     assert len(dead) == 1  # the killed run left its folder behind
     dead_id = dead[0].name[len(PREFIX):]
 
+    # names and links a local user could plant in a shared temp folder: never taken for runs
+    (scratch / f"{PREFIX}*").mkdir()
+    (scratch / f"{PREFIX}*" / "lock").write_text("")
+    planted = scratch / f"{PREFIX}abcdefabcdef"
+    planted.mkdir(mode=0o700)
+    (planted / "lock").symlink_to(scratch / "created-by-the-cleaner")
+
     with Run(scratch) as live:
-        live_cgroup = sandbox.make_pids_cgroup(8, live.cgroup_prefix)
+        live_cgroups = sandbox.make_cgroups(Limits(), 0, live.cgroup_prefix)
         live_process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)", f"{live.path}/job"])
         time.sleep(0.2)
         done = subprocess.run([sys.executable, "-m", "autograder", "clean"], cwd=REPO, env=env,
@@ -74,12 +82,14 @@ def test_a_killed_run_is_cleaned_up_and_a_live_one_is_not(tmp_path):
         assert "scratch folders of dead grading runs" in done.stdout
         # the dead run: no folder, no cgroup, no process
         assert not dead[0].exists()
-        assert not list(sandbox.PIDS_CGROUP_ROOT.glob(f"autograder-{dead_id}-*"))
+        assert not [c for root in sandbox.CGROUP_ROOTS.values() for c in root.glob(f"autograder-{dead_id}-*")]
         assert wait_for(lambda: mentioning(str(dead[0])) == [], 5), mentioning(str(dead[0]))
+        assert not (scratch / "created-by-the-cleaner").exists() and (scratch / f"{PREFIX}*").is_dir()
         # the live run: all still there
         assert live.path.is_dir() and (live.path / "lock").is_file()
         assert live_process.poll() is None
-        assert live_cgroup is None or live_cgroup.is_dir()
-        sandbox.remove_cgroup(live_cgroup)
+        assert all(cgroup.is_dir() for cgroup in live_cgroups)
+        for cgroup in live_cgroups:
+            sandbox.remove_cgroup(cgroup)
     assert wait_for(lambda: live_process.poll() is not None, 5)  # a run's own close ends its processes
     assert not live.path.exists()

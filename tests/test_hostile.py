@@ -15,6 +15,7 @@ from nbformat.v4 import new_code_cell
 from autograder.grade import grade_assignment
 from autograder.report import write_grades_csv
 from autograder.limits import Limits
+from autograder.sandbox import CGROUP_ROOTS
 from conftest import REPO, nbgrader_meta
 from submissions import (ASSIGNMENT, blank, points_of, solution, submit, tree_digest,
                          with_answer, with_cell)
@@ -129,6 +130,16 @@ def hostile(tmp_path_factory):
         "    try:\n        with open(folder + '/evil.bin', 'wb') as out:\n"
         "            for _ in range(512):\n                out.write(b'x' * 2**20)\n"
         "        print('WROTE ALL', folder)\n    except OSError as error:\n        print('stopped:', folder, error)\n")
+    cases["dev_and_shm"] = with_cell(
+        "import os\nfor path in ['/dev/evil.bin', '/dev/shm/evil.bin']:\n    written = 0\n    try:\n"
+        "        with open(path, 'wb') as out:\n            for _ in range(64):\n"
+        "                out.write(b'x' * 2**20)\n                written += 2**20\n"
+        "    except OSError as error:\n        print('stopped:', path, error)\n    print('DEVWROTE', written)\n")
+    cases["reads_hidden_code"] = with_cell(
+        "for text in list(_ih) + [str(v) for k, v in globals().items() if k.startswith('_i')]:\n"
+        "    if ('t.' + 'call(' in text or '@' + 'hidden' in text) and 'HISTORY' not in text:\n"
+        "        print('HISTORY', text)\n",
+        after="test_convergence_order")
     cases["reads_linked_data"] = with_cell(
         "import os\nfor name in ['data.csv', 'course', 'pipe']:\n"
         "    print(name, 'LEAK' if os.path.lexists(name) else 'absent')\n")
@@ -149,6 +160,11 @@ def hostile(tmp_path_factory):
     (data / "data.csv").symlink_to(SOURCE_NOTEBOOK)
     (data / "course").symlink_to(REPO / "source")
     os.mkfifo(data / "pipe")
+    copy = base / "copy-of-source.ipynb"
+    shutil.copy(SOURCE_NOTEBOOK, copy)
+    hard = subs / "hardlinked" / ASSIGNMENT
+    hard.mkdir(parents=True)
+    os.link(copy, hard / f"{ASSIGNMENT}.ipynb")
     huge = solution()
     huge.metadata["padding"] = "x" * (3 * 1024**2)
     submit(subs, "huge_notebook", huge)
@@ -161,8 +177,10 @@ def hostile(tmp_path_factory):
 
     before = tree_digest(subs)
     free_before = shutil.disk_usage(base).free
+    (base / "scratch").mkdir()
     results, info = grade_assignment(REPO, ASSIGNMENT, subs, base / "out", db_url=f"sqlite:///{base / 'gradebook.db'}",
-                                     workers=2, secret_file=secret, limits=LIMITS, log=lambda *_: None)
+                                     workers=2, secret_file=secret, limits=LIMITS, log=lambda *_: None,
+                                     scratch_root=base / "scratch")
     stop.set()
     thread.join(2)
     tests_ids = list(results[0].tests)
@@ -185,7 +203,7 @@ def outputs_of(hostile, student):
                                      "sys_exit", "fork_loop", "subprocess", "socket", "read_files",
                                      "write_files", "deleted_tests", "reordered_tests", "stray", "honest",
                                      "disk_in_folder", "disk_in_tmp", "disk_beside_sockets",
-                                     "reads_linked_data"])
+                                     "reads_linked_data", "dev_and_shm", "reads_hidden_code"])
 def test_contained_and_full_marks(hostile, student):
     """Bad behaviour in a cell of its own costs nothing when the answers are right."""
     result = hostile["results"][student]
@@ -281,13 +299,13 @@ def test_submissions_untouched(hostile):
 
 
 def test_nothing_is_left_behind(hostile):
-    """Scratch folders, cgroups and sandboxed processes all end with their job."""
+    """Scratch folders, socket links, cgroups and sandboxed processes all end with the run."""
     import glob
-    import tempfile
-    assert glob.glob(f"{tempfile.gettempdir()}/autograder-run-*") == []
-    assert glob.glob("/tmp/autograder-*") == []  # the kernels' socket links
-    assert glob.glob("/sys/fs/cgroup/pids/autograder-*") == []
-    assert subprocess.run(["pgrep", "-f", "ipykernel_launcher.*ag-"], capture_output=True).stdout == b""
+    run = hostile["info"]["run_id"]
+    assert list((hostile["base"] / "scratch").iterdir()) == []
+    assert glob.glob(f"/tmp/autograder-{run}-*") == []  # the kernels' socket links
+    assert glob.glob(f"/sys/fs/cgroup/*/autograder-{run}-*") == []
+    assert subprocess.run(["pgrep", "-f", str(hostile["base"] / "scratch")], capture_output=True).stdout == b""
 
 
 @pytest.mark.parametrize("student, reason", [
@@ -296,6 +314,7 @@ def test_nothing_is_left_behind(hostile):
     ("linked_student", "refused: linked_student/ is a link, not a folder"),
     ("fifo_notebook", "refused: a1_derivatives/a1_derivatives.ipynb is a FIFO, not a file"),
     ("huge_notebook", "over the 2 MiB limit for a notebook"),
+    ("hardlinked", "refused: a1_derivatives/a1_derivatives.ipynb is a hard link to another file"),
 ])
 def test_links_special_files_and_huge_notebooks_are_refused(hostile, student, reason):
     """The source notebook behind a link would score 10/10: a link is never followed."""
@@ -342,3 +361,38 @@ def test_the_hosts_disk_never_saw_the_writes(hostile):
     """Four submissions tried to write 1 GiB or more each; the disk holding the grading run's
     files grew by far less (the gradebook, the feedback and the autograded notebooks)."""
     assert hostile["disk_used"] < 200 * 2**20
+
+
+def test_dev_is_read_only_and_shared_memory_small(hostile):
+    text = outputs_of(hostile, "dev_and_shm")
+    assert "stopped: /dev/evil.bin" in text and "Read-only file system" in text
+    assert "No space left on device" in text and "DEVWROTE 0" in text
+    shm = int(text.split("DEVWROTE ")[2].split()[0])
+    assert shm <= 1024**2
+
+
+def test_hidden_test_code_is_not_in_the_kernels_history(hostile):
+    """Known mistakes and check= rules never enter the kernel, and the hidden cells leave
+    the input history: a student printing it finds nothing of the hidden tests."""
+    text = outputs_of(hostile, "reads_hidden_code")
+    assert "HISTORY" not in text
+    assert hostile["results"]["reads_hidden_code"].score == 10
+
+
+@pytest.mark.skipif(not os.access(CGROUP_ROOTS["memory"], os.W_OK), reason="a memory cgroup needs root")
+def test_memory_no_rlimit_sees_is_held_by_the_memory_cgroup(tmp_path):
+    """memfds (each under the file-size limit, none mapped, so no address-space limit sees
+    them) add up to 1.9 GiB against a 768 MiB kernel: the sandbox's memory cgroup stops them."""
+    submit(tmp_path / "subs", "memfd_bomb", with_cell(
+        "import os\nchunk = b'x' * 48 * 2**20\nfds = [os.memfd_create(f'bomb{i}') for i in range(40)]\n"
+        "for fd in fds:\n    os.write(fd, chunk)\nprint('ALL WRITTEN')\n", after=AFTER_TWO_TESTS))
+    (tmp_path / "secret").write_text("memfd-secret-0123456789")
+    limits = Limits(cell_seconds=30, notebook_seconds=120, memory_bytes=768 * 1024**2, disk_bytes=64 * 1024**2)
+    results, _ = grade_assignment(REPO, ASSIGNMENT, tmp_path / "subs", tmp_path / "out",
+                                  db_url=f"sqlite:///{tmp_path / 'gb.db'}", workers=1, limits=limits,
+                                  secret_file=tmp_path / "secret", log=lambda *_: None, scratch_root=tmp_path)
+    nb = nbformat.read(tmp_path / "out" / "workspace" / "autograded" / "memfd_bomb" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", 4)
+    text = json.dumps([c.get("outputs", []) for c in nb.cells])
+    assert "ALL WRITTEN" not in text
+    assert "MemoryError" in text or "kernel died" in (results[0].problem or "")
+    assert results[0].score >= EARLY_POINTS

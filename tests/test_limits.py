@@ -15,7 +15,7 @@ MIB, GIB = 1024**2, 1024**3
 
 @pytest.mark.parametrize("name, value, expected", [
     ("disk_bytes", "256MiB", 256 * MIB), ("disk_bytes", "2 GB", 2_000_000_000), ("memory_bytes", "3GiB", 3 * GIB),
-    ("output_bytes", "200kB", 200_000), ("output_bytes", 5000, 5000), ("file_bytes", "512k", 512 * 1024),
+    ("output_bytes", "200kB", 200_000), ("output_bytes", 5000, 5000), ("file_bytes", "2048k", 2048 * 1024),
     ("cell_seconds", "1.5", 1.5), ("cell_seconds", 90, 90.0), ("processes", "32", 32),
 ])
 def test_values_with_and_without_units(name, value, expected):
@@ -31,7 +31,14 @@ def test_values_with_and_without_units(name, value, expected):
     ("disk_bytes", "10 parsecs", "units: kB, KiB, MB, MiB, GB, GiB"),
     ("disk_bytes", True, "must be a positive number"),
     ("disk_bytes", float("inf"), "must be a positive number"),
-    ("processes", "2.5", "whole number"),
+    ("processes", "20.5", "whole number"),
+    # values a kernel cannot run with, or that turn off a limit (nbclient reads 0 s as none)
+    ("memory_bytes", "0.5", "memory_bytes must be between 256 MiB and 1 TiB"),
+    ("memory_bytes", "512", "between 256 MiB and 1 TiB, not '512'"),   # MiB meant, bytes said
+    ("memory_bytes", "1e30", "between 256 MiB and 1 TiB"),
+    ("disk_bytes", "1e30", "between 1 MiB and 1 TiB"),
+    ("cell_seconds", "0.5", "cell_seconds must be between 1 and 86400"),
+    ("processes", 4, "between 16 and 100000"),
     ("cpu_seconds", 10, "unknown limit 'cpu_seconds'"),
 ])
 def test_bad_values_are_refused_in_one_line(name, value, message):
@@ -74,6 +81,7 @@ def test_the_course_configuration_is_valid():
     ("--cell-seconds", "-3", "command line: cell_seconds must be a positive number"),
     ("--memory-bytes", "lots", "command line: memory_bytes must be a positive number"),
     ("--processes", "0", "command line: processes must be a positive number"),
+    ("--cell-seconds", "0.5", "command line: cell_seconds must be between 1 and 86400"),
 ])
 def test_command_line_refuses_bad_limits(tmp_path, flag, value, message):
     (tmp_path / "subs" / "ann").mkdir(parents=True)

@@ -289,18 +289,52 @@ def test_attempts_draw_new_inputs_and_regrades_repeat_them(tmp_path):
     folder.mkdir(parents=True)
     (folder / "a1.ipynb").write_text('{"cells": []}')
     by_hash = attempt_of(folder, "a1.ipynb", 10**6)
-    assert by_hash.startswith("sha256:") and by_hash == attempt_of(folder, "a1.ipynb", 10**6)
+    assert by_hash.startswith("timestamp:|sha256:") and by_hash == attempt_of(folder, "a1.ipynb", 10**6)
     (folder / "a1.ipynb").write_text('{"cells": [], "changed": 1}')
     assert attempt_of(folder, "a1.ipynb", 10**6) != by_hash          # a new notebook, a new attempt
     (folder / "timestamp.txt").write_text("2026-11-20 10:00:00.000000 UTC\n")
     first = attempt_of(folder, "a1.ipynb", 10**6)
-    assert first == "timestamp:2026-11-20 10:00:00.000000 UTC"
-    (folder / "a1.ipynb").write_text('{"cells": [], "changed": 2}')
-    assert attempt_of(folder, "a1.ipynb", 10**6) == first            # the timestamp names the attempt
+    assert first.startswith("timestamp:2026-11-20 10:00:00.000000 UTC|sha256:")
     (folder / "timestamp.txt").write_text("2026-11-21 09:00:00.000000 UTC\n")
-    second = attempt_of(folder, "a1.ipynb", 10**6)
-    seeds = [student_seeds(secret, "a1", "ann", ["t1"], attempt)["t1"] for attempt in (first, first, second)]
-    assert seeds[0] == seeds[1] != seeds[2]
+    resubmitted = attempt_of(folder, "a1.ipynb", 10**6)               # same notebook, submitted again
+    (folder / "timestamp.txt").write_text("2026-11-20 10:00:00.000000 UTC\n")
+    (folder / "a1.ipynb").write_text('{"cells": [], "changed": 2}')
+    forged = attempt_of(folder, "a1.ipynb", 10**6)                    # a new notebook, an old timestamp
+    seeds = [student_seeds(secret, "a1", "ann", ["t1"], attempt)["t1"]
+             for attempt in (first, first, resubmitted, forged)]
+    assert seeds[0] == seeds[1] and len(set(seeds[1:])) == 3
     (folder / "timestamp.txt").unlink()
     (folder / "timestamp.txt").symlink_to(tmp_path / "elsewhere")    # never followed
-    assert attempt_of(folder, "a1.ipynb", 10**6).startswith("sha256:")
+    assert attempt_of(folder, "a1.ipynb", 10**6).startswith("timestamp:|sha256:")
+
+
+def test_the_kernel_runs_the_hidden_test_without_grader_only_code():
+    """Known mistakes and check= rules never enter the kernel; the calls, their order and the
+    draws from t.rng are unchanged, so the kernel's cases line up with the grader's."""
+    from autograder.compile import for_the_kernel
+    hidden = textwrap.dedent("""
+    from autograder.harness import hidden
+
+    @hidden
+    def test(t):
+        x = t.rng.normal(size=3)
+
+        def near_reference(got, expected, case):
+            from scipy.stats import linregress  # SECRET-REFERENCE
+            return True
+
+        t.call("f", x, check=near_reference)
+        t.call("f", 2 * x, then=lambda r: r + 1)
+        t.mistake("f", lambda x: -x, "SECRET-MISTAKE")
+    """)
+    kernel = for_the_kernel(hidden)
+    assert "SECRET" not in kernel and "linregress" not in kernel and "mistake" not in kernel
+    reference = namespace("def f(x): return x.sum()")
+    student = namespace("def f(x): return x.sum()")
+    with collecting(5) as full:
+        exec(hidden, dict(student))
+    with collecting(5) as stripped:
+        exec(kernel, dict(student))
+    assert [c.label for c in full["testers"][0].cases] == [c.label for c in stripped["testers"][0].cases]
+    payload = {"cases": outcomes(stripped["testers"][0])}
+    assert judge("t", 2, reference, hidden, 5, payload).points == 2
