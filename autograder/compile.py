@@ -5,6 +5,7 @@ A CompiledAssignment is plain data (picklable), built once per grading run and h
 every job.
 """
 import ast
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,44 +67,105 @@ def compile_assignment(source_dir, assignment):
                 anchor=last_answer, kernel_hidden=for_the_kernel(blocks[0]) if blocks else None)
     if not compiled.tests:
         raise CourseError(f"{path.name} has no graded test cells")
+    check_kernel_copies(compiled)
     return compiled
 
 
+def _method_call(node, name):
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == name
+
+
+def _evaluates_calls(nodes):
+    """True if evaluating these expressions calls anything (a lambda's body is not evaluated,
+    its defaults are): removing them could change the draws from t.rng."""
+    stack = list(nodes)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Lambda):
+            stack.extend(node.args.defaults + [d for d in node.args.kw_defaults if d is not None])
+            continue
+        if isinstance(node, ast.Call):
+            return True
+        stack.extend(ast.iter_child_nodes(node))
+    return False
+
+
+def _strippable_check(keyword):
+    return keyword.arg == "check" and (isinstance(keyword.value, ast.Name) or (
+        isinstance(keyword.value, ast.Lambda) and not _evaluates_calls([keyword.value])))
+
+
 class _GraderOnly(ast.NodeTransformer):
-    """Drops `t.mistake(...)` statements, `check=` rules and the functions defined only to be
-    such rules: the kernel never uses them, and a student who reads the kernel's memory or
-    history should find no more there than the calls made to their own functions."""
+    """Takes out what only the grader runs: `t.mistake(...)` statements, `check=` rules on
+    `t.call`, and the bodies of functions defined only to be such rules (their decorators and
+    defaults stay, so the draws from t.rng stay). Anything whose removal could change what
+    runs is left alone, and `compile_assignment` checks the result."""
 
     def __init__(self, check_only):
         self.check_only = check_only
 
+    def visit_ClassDef(self, node):
+        return node
+
     def visit_Expr(self, node):
         call = node.value
-        if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "mistake":
+        if _method_call(call, "mistake") and not _evaluates_calls(call.args + [k.value for k in call.keywords]):
             return ast.Pass()
         return self.generic_visit(node)
 
     def visit_FunctionDef(self, node):
         if node.name in self.check_only:
-            return ast.Pass()
+            node.body = [ast.Expr(ast.Constant(Ellipsis))]
+            return node
         return self.generic_visit(node)
 
     def visit_Call(self, node):
-        if isinstance(node.func, ast.Attribute) and node.func.attr == "call":
-            node.keywords = [ast.keyword(k.arg, ast.Constant(None)) if k.arg == "check" else k
+        if _method_call(node, "call"):
+            node.keywords = [ast.keyword(k.arg, ast.Constant(None)) if _strippable_check(k) else k
                              for k in node.keywords]
         return self.generic_visit(node)
 
 
 def for_the_kernel(hidden):
     """The hidden test as the student's kernel runs it: the same calls, in the same order, on
-    the same draws from t.rng, without the code only the grader runs."""
+    the same draws from t.rng, without the code only the grader runs, so that a student who
+    reads the kernel's memory finds no more there than the calls made to their functions."""
     tree = ast.parse(hidden)
-    in_checks = [k.value.id for node in ast.walk(tree) if isinstance(node, ast.Call)
-                 for k in node.keywords if k.arg == "check" and isinstance(k.value, ast.Name)]
-    used = [n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)]
-    check_only = {name for name in in_checks if used.count(name) == in_checks.count(name)}
+    in_checks = [k.value.id for node in ast.walk(tree) if _method_call(node, "call")
+                 for k in node.keywords if _strippable_check(k) and isinstance(k.value, ast.Name)]
+    loads = [n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Store)]
+    check_only = {name for name in in_checks if loads.count(name) == in_checks.count(name)}
     return ast.unparse(ast.fix_missing_locations(_GraderOnly(check_only).visit(tree))) + "\n"
+
+
+def _cases(namespace, source):
+    """What a hidden test does against the solution: labels, outcomes and values, as data."""
+    from .harness import collecting, encode
+    try:
+        with collecting(0) as found:
+            exec(compile(source, "<hidden tests>", "exec"), dict(namespace))
+        return [(case.label, case.outcome, case.error_type,
+                 json.dumps(encode(case.value), sort_keys=True) if case.outcome == "returned" else None)
+                for tester in found["testers"] for case in tester.cases]
+    except Exception as error:  # noqa: BLE001  (compared, not raised: the self-check reports it)
+        return [("raised", type(error).__name__)]
+
+
+def check_kernel_copies(compiled):
+    """Where the kernel's copy of a hidden test does not make exactly the calls the full test
+    makes on the solution (same labels, order and values), send the full test instead: a
+    stricter secret is not worth a wrong grade."""
+    pending = [spec for spec in compiled.tests.values() if spec.hidden and spec.kernel_hidden != spec.hidden]
+    if not pending:
+        return
+    try:
+        snapshots = reference_namespaces(compiled)
+    except Exception:  # noqa: BLE001  (a broken solution is reported where it is graded)
+        return
+    for spec in pending:
+        namespace = snapshots[spec.grade_id]
+        if _cases(namespace, spec.hidden) != _cases(namespace, spec.kernel_hidden):
+            spec.kernel_hidden = spec.hidden
 
 
 def reference_namespaces(compiled):

@@ -39,20 +39,26 @@ HIDDEN_CELL = """def __autograder_hidden():
 __autograder_hidden()
 del __autograder_hidden
 def __autograder_forget():
-    # The hidden test's code need not stay in the kernel's input history (nor in the copies
-    # the history manager pushes into the next cell's _i, _ii, _iii).
+    # The hidden test's code need not stay in the kernel's input history, nor in the copies
+    # IPython keeps of it (the next cell's _i, _ii, _iii; the cache tracebacks read).
+    import linecache, re
     marker = "__autograder_" + "hidden"
     manager = get_ipython().history_manager
     for history in (manager.input_hist_parsed, manager.input_hist_raw):
         for index, text in enumerate(history):
             if marker in text:
                 history[index] = ""
+    manager.db_input_cache[:] = [row for row in manager.db_input_cache if marker not in str(row)]
     for name in ("_i00", "_i", "_ii", "_iii"):
         if marker in str(getattr(manager, name, "")):
             setattr(manager, name, "")
+    for key, entry in list(linecache.cache.items()):  # ipykernel names cells like files
+        if len(entry) > 2 and marker in "".join(entry[2] or []):
+            del linecache.cache[key]
     names = get_ipython().user_ns
-    for key in [k for k in names if k.startswith("_i") and marker in str(names[k])]:
-        names[key] = ""
+    for key in [k for k in names if re.fullmatch(r"_i(i|ii|[0-9]*)", k)]:
+        if isinstance(names[key], str) and marker in names[key]:
+            names[key] = ""
 __autograder_forget()
 del __autograder_forget
 """

@@ -23,6 +23,7 @@ from nbconvert.exporters import NotebookExporter
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import NbGraderPreprocessor
 
+from . import sandbox
 from .compile import compile_assignment
 from .course import ensure_tools_on_path
 from .limits import resolve_limits
@@ -89,6 +90,8 @@ class GradeSubmission(NbGraderPreprocessor):
         job = GradingJob(student, submitted, compiled,
                          student_seeds(secret, assignment, student, list(compiled.tests), attempt),
                          limits, True, str(run.path), run.cgroup_prefix)
+        if not sandbox.sandboxed():
+            self.log.warning(sandbox.describe())
         result = grade_submission(job)
         self.log.info("%s: %g / %g (%s)", student, result.score, result.max_score,
                       "; ".join([result.status, *([result.problem] if result.problem else []), *result.notes]))

@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import stat
+import time
 import signal
 import tempfile
 import uuid
@@ -22,6 +23,7 @@ from . import sandbox
 
 PREFIX = "autograder-run-"
 RUN_ID = re.compile(r"[0-9a-f]{12}")   # anything else under that prefix is not ours: ignored
+STARTING_SECONDS = 600                 # a run folder without a lock this old was never finished
 
 
 def scratch_root(root=None):
@@ -69,9 +71,18 @@ def _is_dead(folder):
         return None
     try:
         info = os.lstat(folder)
-        if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid() or info.st_mode & 0o077:
-            return None
+    except OSError:
+        return None
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid() or info.st_mode & 0o077:
+        return None
+    try:
         fd = os.open(folder / "lock", os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC)  # never creates
+    except FileNotFoundError:
+        # A run killed between making its folder and its lock: dead once it is old enough
+        # that no live run can still be starting.
+        if time.time() - info.st_mtime > STARTING_SECONDS:
+            return open(os.devnull)
+        return None
     except OSError:
         return None
     try:
@@ -122,10 +133,15 @@ def remove_footprint(run_id, folder):
         sandbox.remove_cgroup(cgroup)
         removed["cgroups"] += not cgroup.exists()
     for sockets in Path("/tmp").glob(f"autograder-{run_id}-*"):  # the kernels' socket links
-        if sockets.is_symlink():
-            sockets.unlink(missing_ok=True)
-        else:
-            shutil.rmtree(sockets, ignore_errors=True)
+        try:
+            if sockets.lstat().st_uid != os.geteuid():
+                continue  # planted by someone else in the shared /tmp: not ours to remove
+            if sockets.is_symlink():
+                sockets.unlink()
+            else:
+                shutil.rmtree(sockets, ignore_errors=True)
+        except OSError:
+            continue
     if folder.exists():
         shutil.rmtree(folder, ignore_errors=True)
         removed["folders"] += not folder.exists()

@@ -76,10 +76,13 @@ def make_cgroups(limits, tmpfs_bytes, prefix="autograder-"):
         path = root / name
         try:
             path.mkdir()
-            made.append(path)
-            (path / setting).write_text(str(int(value)))
         except OSError:
             continue
+        try:
+            (path / setting).write_text(str(int(value)))
+            made.append(path)
+        except OSError:  # a cgroup without its limit would only hide the rlimit fallback
+            path.rmdir()
     return made
 
 

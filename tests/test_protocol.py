@@ -338,3 +338,32 @@ def test_the_kernel_runs_the_hidden_test_without_grader_only_code():
     assert [c.label for c in full["testers"][0].cases] == [c.label for c in stripped["testers"][0].cases]
     payload = {"cases": outcomes(stripped["testers"][0])}
     assert judge("t", 2, reference, hidden, 5, payload).points == 2
+
+
+def test_a_kernel_copy_that_would_make_other_calls_is_replaced_by_the_full_test():
+    """If stripping ever changed what the kernel runs, the grader would judge the wrong
+    cases; compiling compares the two on the solution and keeps the full test if they differ."""
+    from autograder.compile import CompiledAssignment, TestSpec, check_kernel_copies, for_the_kernel
+    from nbformat.v4 import new_code_cell
+    hidden = textwrap.dedent("""
+    from autograder.harness import hidden
+
+    @hidden
+    def test(t):
+        def loose(got, expected, case, probes=t.rng.normal(size=2)):   # draws when defined
+            return True
+        t.call("f", t.rng.uniform(), check=loose)
+        t.call("f", t.rng.uniform())
+        t.mistake("f", lambda x: -x, "sign")
+    """)
+    solution = new_code_cell("import numpy as np\ndef f(x):\n    return 2 * x",
+                             metadata={"nbgrader": {"solution": True, "grade_id": "f"}})
+    test_cell = new_code_cell("pass", metadata={"nbgrader": {"grade": True, "grade_id": "test_f"}})
+    spec = TestSpec("test_f", 1.0, "pass", "pass\n", hidden, "f", kernel_hidden=for_the_kernel(hidden))
+    good = CompiledAssignment("toy", "toy.ipynb", [dict(solution), dict(test_cell)], {"test_f": spec}, ["f"])
+    check_kernel_copies(good)
+    assert spec.kernel_hidden != hidden and "sign" not in spec.kernel_hidden  # stripped, and it lines up
+    broken = hidden.replace('t.call("f", t.rng.uniform())\n', "")           # a copy that skips a call
+    spec.kernel_hidden = broken
+    check_kernel_copies(good)
+    assert spec.kernel_hidden == hidden
