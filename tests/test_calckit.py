@@ -93,3 +93,30 @@ def test_widgets_build_and_respond_to_controls():
     dropdown = box.children[0].children[0]
     dropdown.value = "sin(x)"
     assert "forward" in box.children[2].value and bytes(box.children[1].value).startswith(b"\x89PNG")
+
+
+def test_where_f_second_derivative_is_zero_the_forward_model_does_not_apply():
+    """log(1 + x^2) has an inflection at x = 1 (sympy): the forward difference is second
+    order there, its best step near eps^(1/3), far from the first-order model's valley."""
+    x = sp.symbols("x")
+    assert sp.diff(sp.log(1 + x**2), x, 2).subs(x, 1) == 0
+    result = calckit.StepSizeExplorer("log(1 + x**2)").update(x0=1.0)
+    assert "second order" in result["forward_caveat"] and result["central_caveat"] is None
+    assert np.isnan(result["predicted_forward_step"])
+    assert result["best_forward_step"] > 1e-7            # well right of eps^(1/2) ~ 1.5e-8
+    assert result["best_forward_error"] < 1e-10          # second-order accuracy, not eps^(1/2)
+    box = calckit.step_size_explorer("log(1 + x**2)", x0=1.0)
+    assert "forward: best h" in box.children[2].value and "model does not apply" in box.children[2].value
+
+
+def test_where_f_is_zero_there_is_no_valley():
+    """sin at 0: f(x0 ± h) ≈ ±h are rounded relative to h, so the error does not grow as h
+    shrinks; the readout says the model does not apply instead of giving a step."""
+    result = calckit.StepSizeExplorer("sin(x)").update(x0=0.0)
+    assert "no valley" in result["forward_caveat"] and "no valley" in result["central_caveat"]
+    assert np.isnan(optimal_steps("sin(x)", 0.0)).all()
+    forward, central = difference_errors(np.sin, np.cos, 0.0, STEPS)
+    tiny = STEPS <= 1e-8
+    assert central[tiny].max() <= 4 * EPS and forward[tiny].max() <= 4 * EPS
+    box = calckit.step_size_explorer("sin(x)", x0=0.0)
+    assert box.children[2].value.count("model does not apply") == 2

@@ -9,6 +9,7 @@ from .secant import SecantExplorer, secant_explorer, secant_slope
 from .step_size import (
     StepSizeExplorer,
     difference_errors,
+    model_caveats,
     optimal_steps,
     predicted_errors,
     step_size_explorer,
@@ -18,6 +19,6 @@ __all__ = [
     "EXAMPLES", "Example", "get_example",
     "plot_function_and_derivative",
     "SecantExplorer", "secant_explorer", "secant_slope",
-    "StepSizeExplorer", "difference_errors", "optimal_steps", "predicted_errors",
+    "StepSizeExplorer", "difference_errors", "model_caveats", "optimal_steps", "predicted_errors",
     "step_size_explorer",
 ]

@@ -28,13 +28,37 @@ def predicted_errors(example, x0, hs=STEPS):
     return forward, central
 
 
-def optimal_steps(example, x0):
-    """Steps that minimise the modelled errors: h* = 2 sqrt(eps|f|/|f''|), (3 eps|f|/|f'''|)^(1/3)."""
+ZERO = 1e-9  # |f|, |f''| or |f'''| below this at x0 count as zero for the error model
+
+
+def model_caveats(example, x0):
+    """Why the error model's valley does not apply at x0, per scheme (None where it does).
+
+    Where f''(x0) = 0 the forward difference's h/2 |f''| term vanishes: it is second order
+    there, like the central difference. Where f(x0) = 0 the values f(x0 +- h) are themselves
+    small (about |f'| h), so their rounding errors are about eps |f'| h and the round-off
+    term stays near eps |f'| whatever h: no valley. Where f'''(x0) = 0 the central
+    difference's leading truncation term vanishes.
+    """
     ex = get_example(example) if isinstance(example, str) else example
-    scale = max(abs(float(ex.f(x0))), EPS)
-    d2 = max(abs(float(ex.d2f(x0))), EPS)
-    d3 = max(abs(float(ex.d3f(x0))), EPS)
-    return 2 * np.sqrt(EPS * scale / d2), np.cbrt(3 * EPS * scale / d3)
+    if abs(float(ex.f(x0))) < ZERO:
+        note = "f(x₀) = 0: round-off stays near ε|f′| for every h, so there is no valley"
+        return {"forward": note, "central": note}
+    return {"forward": ("f″(x₀) = 0: the forward difference is second order here"
+                        if abs(float(ex.d2f(x0))) < ZERO else None),
+            "central": ("f‴(x₀) = 0: the central difference's h² term vanishes here"
+                        if abs(float(ex.d3f(x0))) < ZERO else None)}
+
+
+def optimal_steps(example, x0):
+    """Steps that minimise the modelled errors: h* = 2 sqrt(eps|f|/|f''|), (3 eps|f|/|f'''|)^(1/3);
+    NaN for a scheme whose model does not apply at x0 (see model_caveats)."""
+    ex = get_example(example) if isinstance(example, str) else example
+    caveats = model_caveats(ex, x0)
+    scale = abs(float(ex.f(x0)))
+    forward = np.nan if caveats["forward"] else 2 * np.sqrt(EPS * scale / abs(float(ex.d2f(x0))))
+    central = np.nan if caveats["central"] else np.cbrt(3 * EPS * scale / abs(float(ex.d3f(x0))))
+    return forward, central
 
 
 class StepSizeExplorer:
@@ -76,13 +100,18 @@ class StepSizeExplorer:
         fwd_plot = np.where(fwd > 0, fwd, np.nan)
         cen_plot = np.where(cen > 0, cen, np.nan)
         model_fwd, model_cen = predicted_errors(ex, x0)
+        caveats = model_caveats(ex, x0)
         self.forward.set_data(STEPS, fwd_plot)
         self.central.set_data(STEPS, cen_plot)
-        self.forward_model.set_data(STEPS, model_fwd)
-        self.central_model.set_data(STEPS, model_cen)
+        # A model that does not apply here is not drawn: it would show a valley that is not there.
+        nothing = np.full_like(STEPS, np.nan)
+        self.forward_model.set_data(STEPS, nothing if caveats["forward"] else model_fwd)
+        self.central_model.set_data(STEPS, nothing if caveats["central"] else model_cen)
         h_fwd, h_cen = optimal_steps(ex, x0)
         self.title.set_text(f"${ex.label}$ at $x_0$ = {x0:g}")
         return {
+            "forward_caveat": caveats["forward"],
+            "central_caveat": caveats["central"],
             "best_forward_step": float(STEPS[np.nanargmin(fwd_plot)]),
             "best_central_step": float(STEPS[np.nanargmin(cen_plot)]),
             "predicted_forward_step": float(h_fwd),
@@ -103,9 +132,10 @@ def step_size_explorer(example="sin(x)", x0=1.0):
     }
 
     def readout(r):
-        return (f"forward: best h ≈ {r['best_forward_step']:.1e} "
-                f"(model {r['predicted_forward_step']:.1e}), error {r['best_forward_error']:.1e}"
-                f"<br>central: best h ≈ {r['best_central_step']:.1e} "
-                f"(model {r['predicted_central_step']:.1e}), error {r['best_central_error']:.1e}")
+        return "<br>".join(
+            f"{scheme}: best h ≈ {r[f'best_{scheme}_step']:.1e} "
+            + (f"(model does not apply: {r[f'{scheme}_caveat']})" if r[f"{scheme}_caveat"]
+               else f"(model {r[f'predicted_{scheme}_step']:.1e})")
+            + f", error {r[f'best_{scheme}_error']:.1e}" for scheme in ("forward", "central"))
 
     return figure_widget(explorer, controls, readout)
