@@ -120,3 +120,22 @@ def test_where_f_is_zero_there_is_no_valley():
     assert central[tiny].max() <= 4 * EPS and forward[tiny].max() <= 4 * EPS
     box = calckit.step_size_explorer("sin(x)", x0=0.0)
     assert box.children[2].value.count("model does not apply") == 2
+
+
+def test_an_exact_difference_everywhere_is_reported_not_a_crash():
+    """log(1 + x^2) is even: its central difference at 0 is exactly 0 = f'(0) for every h."""
+    result = calckit.StepSizeExplorer("log(1 + x**2)").update(x0=0.0)
+    assert result["exact_central_steps"] == len(STEPS) and result["best_central_error"] == 0.0
+    assert np.isnan(result["best_central_step"])
+    box = calckit.step_size_explorer("log(1 + x**2)", x0=0.0)
+    assert "central: exact (error 0) at every step" in box.children[2].value
+
+
+@pytest.mark.parametrize("name", list(EXAMPLES))
+def test_every_point_of_the_slider_gives_a_readout(name):
+    box = calckit.step_size_explorer(name, x0=-2.0)
+    slider = box.children[0].children[1]
+    for x0 in np.round(np.arange(-2.0, 2.01, 0.1), 10):
+        slider.value = float(x0)
+        forward, central = box.children[2].value.split("<br>")
+        assert forward.startswith("forward: ") and central.startswith("central: ")

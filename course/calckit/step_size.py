@@ -36,13 +36,16 @@ def model_caveats(example, x0):
 
     Where f''(x0) = 0 the forward difference's h/2 |f''| term vanishes: it is second order
     there, like the central difference. Where f(x0) = 0 the values f(x0 +- h) are themselves
-    small (about |f'| h), so their rounding errors are about eps |f'| h and the round-off
-    term stays near eps |f'| whatever h: no valley. Where f'''(x0) = 0 the central
-    difference's leading truncation term vanishes.
+    small (about |f'| h), so their rounding errors are about eps |f'| h, a round-off term
+    near eps |f'| whatever h; what is left is the rounding of x0 + h (about eps |x0 f'|/2h),
+    which vanishes at x0 = 0: no valley there. Where f'''(x0) = 0 the central difference's
+    leading truncation term vanishes.
     """
     ex = get_example(example) if isinstance(example, str) else example
     if abs(float(ex.f(x0))) < ZERO:
-        note = "f(x₀) = 0: round-off stays near ε|f′| for every h, so there is no valley"
+        note = ("f(x₀) = 0 at x₀ = 0: round-off stays near ε|f′| for every h, so there is no valley"
+                if x0 == 0 else
+                "f(x₀) = 0: the round-off comes from rounding x₀ + h (about ε|x₀ f′|/2h), not ε|f|/h")
         return {"forward": note, "central": note}
     return {"forward": ("f″(x₀) = 0: the forward difference is second order here"
                         if abs(float(ex.d2f(x0))) < ZERO else None),
@@ -109,16 +112,23 @@ class StepSizeExplorer:
         self.central_model.set_data(STEPS, nothing if caveats["central"] else model_cen)
         h_fwd, h_cen = optimal_steps(ex, x0)
         self.title.set_text(f"${ex.label}$ at $x_0$ = {x0:g}")
-        return {
-            "forward_caveat": caveats["forward"],
-            "central_caveat": caveats["central"],
-            "best_forward_step": float(STEPS[np.nanargmin(fwd_plot)]),
-            "best_central_step": float(STEPS[np.nanargmin(cen_plot)]),
-            "predicted_forward_step": float(h_fwd),
-            "predicted_central_step": float(h_cen),
-            "best_forward_error": float(np.nanmin(fwd_plot)),
-            "best_central_error": float(np.nanmin(cen_plot)),
-        }
+        result = {"forward_caveat": caveats["forward"], "central_caveat": caveats["central"],
+                  "predicted_forward_step": float(h_fwd), "predicted_central_step": float(h_cen)}
+        for scheme, errors in (("forward", fwd), ("central", cen)):
+            step, error = _best(errors)
+            result[f"best_{scheme}_step"], result[f"best_{scheme}_error"] = step, error
+            result[f"exact_{scheme}_steps"] = int(np.count_nonzero(errors == 0))
+        return result
+
+
+def _best(errors):
+    """The step with the smallest non-zero error, and that error; (nan, 0.0) when every
+    step gives the exact answer (the central difference of an even function at 0)."""
+    positive = errors > 0
+    if not positive.any():
+        return float("nan"), 0.0
+    index = int(np.argmin(np.where(positive, errors, np.inf)))
+    return float(STEPS[index]), float(errors[index])
 
 
 def step_size_explorer(example="sin(x)", x0=1.0):
@@ -131,11 +141,17 @@ def step_size_explorer(example="sin(x)", x0=1.0):
         "x0": widgets.FloatSlider(value=x0, min=-2.0, max=2.0, step=0.1, description="x₀"),
     }
 
+    def line(r, scheme):
+        exact = r[f"exact_{scheme}_steps"]
+        if exact == len(STEPS):
+            return f"{scheme}: exact (error 0) at every step"
+        text = (f"{scheme}: best h ≈ {r[f'best_{scheme}_step']:.1e} "
+                + (f"(model does not apply: {r[f'{scheme}_caveat']})" if r[f"{scheme}_caveat"]
+                   else f"(model {r[f'predicted_{scheme}_step']:.1e})")
+                + f", error {r[f'best_{scheme}_error']:.1e}")
+        return text + (f"; exact (error 0) at {exact} of the {len(STEPS)} steps" if exact else "")
+
     def readout(r):
-        return "<br>".join(
-            f"{scheme}: best h ≈ {r[f'best_{scheme}_step']:.1e} "
-            + (f"(model does not apply: {r[f'{scheme}_caveat']})" if r[f"{scheme}_caveat"]
-               else f"(model {r[f'predicted_{scheme}_step']:.1e})")
-            + f", error {r[f'best_{scheme}_error']:.1e}" for scheme in ("forward", "central"))
+        return "<br>".join(line(r, scheme) for scheme in ("forward", "central"))
 
     return figure_widget(explorer, controls, readout)
