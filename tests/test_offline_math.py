@@ -20,23 +20,11 @@ MARKDOWN_CELL = re.compile(r'<div class="text_cell_render[^"]*">(.*?)</div>', re
 
 
 def feedback_exporter():
-    """OfflineHTMLExporter set up as autograder.feedback._feedback_exporter sets HTMLExporter."""
-    import nbgrader
-    from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
-    from nbgrader.preprocessors import ClearHiddenTests
-    from traitlets.config import Config
+    """The exporter the grading jobs render feedback with (an OfflineHTMLExporter)."""
+    from autograder.feedback import _feedback_exporter
 
-    from autograder.feedback import FillGrades, RedactTestTracebacks
-
-    base = Path(nbgrader.__file__).parent / "server_extensions" / "formgrader"
-    config = Config()
-    config.HTMLExporter.template_name = "feedback"
-    config.HTMLExporter.extra_template_basedirs = [str(base / "templates")]
-    config.HTMLExporter.extra_template_paths = [
-        str(base / "static" / "node_modules" / "bootstrap" / "dist" / "css")]
-    exporter = OfflineHTMLExporter(config=config)
-    for preprocessor in (FillGrades, ClearHiddenTests, RedactTestTracebacks, CSSHTMLHeaderPreprocessor):
-        exporter.register_preprocessor(preprocessor(config=config), enabled=True)
+    exporter = _feedback_exporter()
+    assert isinstance(exporter, OfflineHTMLExporter)
     return exporter
 
 
