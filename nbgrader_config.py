@@ -8,7 +8,9 @@ COURSE_ROOT = os.path.dirname(os.path.abspath(__file__))
 
 c.CourseDirectory.course_id = "mvcalc-ml"
 c.CourseDirectory.root = COURSE_ROOT
-c.CourseDirectory.source_directory = "source"
+# A graded course keeps its solutions private: COURSE_SOURCE names a private copy of source/
+# (absolute, or relative to this folder). Students only ever receive release/.
+c.CourseDirectory.source_directory = os.environ.get("COURSE_SOURCE", "source")
 c.CourseDirectory.release_directory = "release"
 c.CourseDirectory.submitted_directory = "submitted"
 c.CourseDirectory.autograded_directory = "autograded"

@@ -40,16 +40,29 @@ def course_config(root, **overrides):
     return config
 
 
+def source_root(root):
+    """The folder of source assignments: source/ in the course root, or wherever
+    nbgrader_config.py's CourseDirectory.source_directory points (COURSE_SOURCE, for a
+    private copy of the solutions)."""
+    configured = course_config(root).CourseDirectory.get("source_directory", "source")
+    folder = Path(root) / configured  # an absolute setting replaces the root
+    if not folder.is_dir():
+        via = f" (COURSE_SOURCE={os.environ['COURSE_SOURCE']})" if os.environ.get("COURSE_SOURCE") else ""
+        raise CourseError(f"the source folder {folder}{via} does not exist: point COURSE_SOURCE at your "
+                          "private copy of source/, or unset it to use the course's own")
+    return folder
+
+
 def source_assignments(root):
-    source = Path(root) / "source"
+    source = source_root(root)
     return sorted(p.name for p in source.iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
 def require_assignment(root, assignment):
     if assignment not in source_assignments(root):
         known = ", ".join(source_assignments(root)) or "none"
-        raise CourseError(f"unknown assignment {assignment!r} (source/ has: {known})")
-    return Path(root) / "source" / assignment
+        raise CourseError(f"unknown assignment {assignment!r} ({source_root(root)} has: {known})")
+    return source_root(root) / assignment
 
 
 def ensure_tools_on_path():

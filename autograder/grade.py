@@ -87,7 +87,8 @@ def _grade_in_run(run, root, assignment, submissions, out, db_url, workers, secr
     if workspace.exists():
         shutil.rmtree(workspace)
     shutil.copytree(source, workspace / "source" / assignment)
-    config = course_config(root, CourseDirectory__root=str(workspace), CourseDirectory__db_url=db_url)
+    config = course_config(root, CourseDirectory__root=str(workspace), CourseDirectory__db_url=db_url,
+                           CourseDirectory__source_directory="source")
     api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
     # Records the assignment and its grade cells in the gradebook (nbgrader owns that schema);
     # costs seconds, so only when the gradebook does not already hold this version.
