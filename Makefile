@@ -26,9 +26,13 @@ $(STAMP): requirements.txt pyproject.toml
 # Jupyter refuses to run as root unless told; containers and CI machines often are root.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 LAB_ARGS ?=
+# The course folder JupyterLab serves, and whose nbgrader_config.py Formgrader reads (the
+# browser tests serve a scratch copy, so nothing is saved here).
+LAB_ROOT ?= $(CURDIR)
 
 lab: $(STAMP)
-	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=/lab/tree/course $(ROOT_FLAG) $(LAB_ARGS)
+	cd "$(LAB_ROOT)" && "$(CURDIR)/$(BIN)/jupyter" lab --ServerApp.root_dir="$(LAB_ROOT)" \
+		--LabApp.default_url=/lab/tree/course $(ROOT_FLAG) $(LAB_ARGS)
 
 test: $(STAMP)
 	bash scripts/install-system-packages.sh
