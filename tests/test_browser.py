@@ -136,6 +136,7 @@ def test_lecture_widgets_render_and_respond(lab, browser, notebook, record_prope
         box = boxes.nth(index)
         image, readout = box.locator("img.widget-image"), box.locator(".widget-html")
         before, text_before = image.get_attribute("src"), readout.inner_text()
+        pixels_before = image.screenshot()
         slider = box.locator(".noUi-handle")
         if slider.count():
             control = "its first slider"
@@ -152,6 +153,8 @@ def test_lecture_widgets_render_and_respond(lab, browser, notebook, record_prope
         except Exception:
             pytest.fail(f"{name}: widget {index + 1} did not redraw its plot when {control} moved")
         assert readout.inner_text() != text_before, f"{name}: widget {index + 1}'s readout did not change"
+        page.wait_for_timeout(300)  # let the new image paint
+        assert image.screenshot() != pixels_before, f"{name}: widget {index + 1}'s plot looks the same"
         page.screenshot(path=SHOTS / f"{notebook.stem}-widget-{index + 1}.png")
     assert errors.count() == 0, f"{name}: an output shows an error after interaction"
     assert page.console_errors == [], f"{name}: the browser console logged {page.console_errors}"
