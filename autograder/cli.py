@@ -9,16 +9,17 @@ from pathlib import Path
 
 from .course import CourseError, ensure_tools_on_path, find_course_root
 from .limits import NAMES as LIMIT_NAMES
+from .limits import Limits, size
 
 LIMIT_HELP = {
-    "cell_seconds": "wall time of one cell, in seconds (default 30)",
-    "notebook_seconds": "wall time of a whole submission, in seconds (default 180)",
-    "memory_bytes": "memory (address space) of a kernel, e.g. 3GiB (default)",
-    "processes": "processes and threads in a sandbox (default 64)",
-    "output_bytes": "output kept per cell, e.g. 200kB (default)",
-    "file_bytes": "largest single file a submission may write, e.g. 64MiB (default)",
-    "disk_bytes": "all a submission may write, its folder and /tmp together, e.g. 256MiB (default)",
-    "notebook_max_bytes": "a larger submitted notebook is refused unread, e.g. 50MiB (default)",
+    "cell_seconds": "wall time of one cell, in seconds",
+    "notebook_seconds": "wall time of a whole submission, in seconds",
+    "memory_bytes": "memory of a kernel, e.g. 2GiB",
+    "processes": "processes and threads in a sandbox",
+    "output_bytes": "output kept per cell, e.g. 200kB",
+    "file_bytes": "largest single file a submission may write, e.g. 64MiB",
+    "disk_bytes": "all a submission may write, its folder and /tmp together, e.g. 256MiB",
+    "notebook_max_bytes": "a larger submitted notebook is refused unread, e.g. 50MiB",
 }
 
 
@@ -48,11 +49,16 @@ def build_parser():
                   "(c.Autograder.limits and c.Autograder.assignment_limits in nbgrader_config.py)")
     for name in LIMIT_NAMES:
         limits.add_argument("--" + name.replace("_", "-"), dest=f"limit_{name}", metavar="VALUE",
-                            help=LIMIT_HELP[name])
+                            help=f"{LIMIT_HELP[name]} (default {_default(name)})")
 
     commands.add_parser("clean", help="remove the sandboxes, cgroups and scratch folders of "
                                       "grading runs that died (live runs are left alone)")
     return parser
+
+
+def _default(name):
+    value = getattr(Limits(), name)
+    return size(value) if name.endswith("_bytes") else f"{value:g}"
 
 
 def main(argv=None):

@@ -3,7 +3,6 @@ import os
 import sys
 from pathlib import Path
 
-from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
 CONFIG_NAME = "nbgrader_config.py"

@@ -99,13 +99,8 @@ def _grade_in_run(run, root, assignment, submissions, out, db_url, workers, secr
         raise CourseError(f"nbgrader could not record {assignment} in the gradebook {db_url}: "
                           f"{_last_line(generated.get('error') or generated.get('log'))}")
 
-    jobs = []
-    for student in students:
-        folder = submissions / student / assignment
-        attempt = attempt_of(folder, compiled.notebook, limits.notebook_max_bytes)
-        jobs.append(GradingJob(student, folder, compiled,
-                               student_seeds(secret, assignment, student, list(compiled.tests), attempt),
-                               limits, use_sandbox, str(run.path), run.cgroup_prefix))
+    jobs = [build_job(student, submissions / student / assignment, compiled, secret, limits, run, use_sandbox)
+            for student in students]
     results = {}
     progress = Progress(len(jobs))
     with pool:
@@ -128,6 +123,14 @@ def _grade_in_run(run, root, assignment, submissions, out, db_url, workers, secr
     record_in_gradebook(db_url, assignment, compiled, ordered, workspace)
     write_feedback(assignment, ordered, out)
     return ordered
+
+
+def build_job(student, folder, compiled, secret, limits, run, use_sandbox=True):
+    """The job for one submission, with its seeds for this attempt. Both the CLI and nbgrader's
+    Autograde (nbgrader_plugin) build jobs here, so both draw the same inputs."""
+    attempt = attempt_of(folder, compiled.notebook, limits.notebook_max_bytes)
+    seeds = student_seeds(secret, compiled.name, student, list(compiled.tests), attempt)
+    return GradingJob(student, folder, compiled, seeds, limits, use_sandbox, str(run.path), run.cgroup_prefix)
 
 
 def _end_with_grader(grader_pid):

@@ -119,8 +119,8 @@ def grade_submission(job):
         except SubmissionError as error:
             return refused(result, compiled, str(error), job.student_id)
         if skipped:
-            result.notes.append("not copied for grading (links and special files are never "
-                                "followed): " + ", ".join(skipped[:20])
+            result.notes.append("Not copied for grading, because links and special files are never "
+                                "followed: " + ", ".join(skipped[:20])
                                 + (f" and {len(skipped) - 20} more" if len(skipped) > 20 else ""))
 
         nb, roles = build_execution_notebook(student_nb, compiled, job.seeds)
@@ -155,7 +155,7 @@ def grade_submission(job):
         where = describe_cell(roles, run.problem_cell)
         result.problem = f"{run.problem}{where}"
     if sandboxed and disk_was_filled(nb, roles):
-        result.notes.append(f"it filled its {size(job.limits.disk_bytes)} of disk space (its folder and "
+        result.notes.append(f"Your code filled its {size(job.limits.disk_bytes)} of disk space (its folder and "
                             "/tmp together): writes past that failed with 'No space left on device'")
     for grade_id, spec in compiled.tests.items():
         index = roles.index(("hidden", grade_id)) if ("hidden", grade_id) in roles else None
@@ -321,7 +321,7 @@ def autograded_notebook(nb, roles, compiled, result, run):
     out = nbformat.v4.new_notebook(metadata=nb.metadata)
     if result.notes:
         out.cells.append(new_markdown_cell("**Notes from the autograder**\n\n" + "\n".join(
-            f"- Your submission: {html.escape(note)}." for note in result.notes)))
+            f"- {html.escape(note)}." for note in result.notes)))
     for index, (cell, (role, grade_id)) in enumerate(zip(nb.cells, roles)):
         if role in ("hidden", "probe"):
             continue  # outputs: the student's prints during hidden tests, and raw data

@@ -27,7 +27,7 @@ from . import sandbox
 from .compile import compile_assignment
 from .course import ensure_tools_on_path
 from .limits import resolve_limits
-from .submission import SubmissionError, attempt_of, open_submission, read_regular_file
+from .submission import SubmissionError, open_submission, read_regular_file
 
 
 class SafeSubmissionExporter(NotebookExporter):
@@ -67,8 +67,9 @@ class GradeSubmission(NbGraderPreprocessor):
     """In place of nbgrader's Execute: grade the submission with the sandboxed job."""
 
     def preprocess(self, nb, resources):
-        from .job import GradingJob, grade_submission
-        from .seeds import load_secret, student_seeds
+        from .grade import build_job
+        from .job import grade_submission
+        from .seeds import load_secret
 
         ensure_tools_on_path()
         info = resources["nbgrader"]
@@ -85,11 +86,7 @@ class GradeSubmission(NbGraderPreprocessor):
         limits = resolve_limits(self.config, assignment)
         secret_file = self.config.get("Autograder", {}).get("secret_file") or None
         secret = load_secret(secret_file, root, log=self.log.info)
-        attempt = attempt_of(submitted, compiled.notebook, limits.notebook_max_bytes)
-        run = _run()
-        job = GradingJob(student, submitted, compiled,
-                         student_seeds(secret, assignment, student, list(compiled.tests), attempt),
-                         limits, True, str(run.path), run.cgroup_prefix)
+        job = build_job(student, submitted, compiled, secret, limits, _run())
         if not sandbox.sandboxed():
             self.log.warning(sandbox.describe())
         result = grade_submission(job)

@@ -144,7 +144,7 @@ def _copy(dir_fd, target, prefix, budget, state, depth):
             finally:
                 os.close(child)
         elif stat.S_ISREG(st.st_mode) and st.st_nlink > 1:
-            state["skipped"].append(f"{shown} (a hard link to another file: not copied)")
+            state["skipped"].append(f"{shown} (a hard link to another file)")
         elif stat.S_ISREG(st.st_mode):
             if state["bytes"] + st.st_size > budget:
                 state["skipped"].append(f"{shown} ({size(st.st_size)}: over the {size(budget)} "
@@ -157,7 +157,7 @@ def _copy(dir_fd, target, prefix, budget, state, depth):
                 state["bytes"] += copied
                 state["entries"] += 1
         else:
-            state["skipped"].append(f"{shown} ({kind_of(st.st_mode)}: not copied)")
+            state["skipped"].append(f"{shown} ({kind_of(st.st_mode)})")
 
 
 def _copy_file(name, dir_fd, destination, budget):

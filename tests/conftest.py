@@ -1,5 +1,6 @@
 """Shared paths and helpers for the test suite."""
 import os
+import socket
 import sys
 from pathlib import Path
 
@@ -15,6 +16,13 @@ ASSIGNMENTS = sorted(p.parent.name for p in SOURCE_NOTEBOOKS)
 # nbgrader's Gradebook runs the `alembic` command: make the venv's copy findable
 # even when pytest is started without activating the venv.
 os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on now (for servers the tests start)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def nbgrader_meta(cell):

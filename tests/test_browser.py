@@ -10,14 +10,13 @@ import os
 import re
 import secrets
 import shutil
-import socket
 import subprocess
 import time
 import urllib.request
 
 import pytest
 
-from conftest import COURSE_NOTEBOOKS, REPO
+from conftest import COURSE_NOTEBOOKS, REPO, free_port
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ("--headless --no-sandbox --disable-gpu --disable-quic --no-first-run "
@@ -28,12 +27,6 @@ ERROR = "[data-mime-type='application/vnd.jupyter.stderr']"   # tracebacks and s
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow,
               pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs the Debian package chromium")]
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,6 @@ import threading
 
 import nbformat
 import pytest
-from nbformat.v4 import new_code_cell
 
 from autograder.grade import grade_assignment
 from autograder.report import write_grades_csv

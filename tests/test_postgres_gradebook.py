@@ -2,7 +2,6 @@
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
@@ -11,17 +10,11 @@ import pytest
 from nbgrader.api import Gradebook
 
 from autograder.grade import grade_assignment
-from conftest import REPO
+from conftest import REPO, free_port
 from submissions import ASSIGNMENT, points_of, solution, submit, with_answer
 
 pytestmark = pytest.mark.slow
 BINARIES = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
