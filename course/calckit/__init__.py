@@ -3,9 +3,12 @@
 Each widget separates an ordinary, fast update function (tested headless in
 tests/test_calckit.py) from the ipywidgets wiring that calls it.
 """
+from .deformation import MAPS, DeformationExplorer, deformation_explorer
 from .functions import EXAMPLES, Example, get_example
+from .gradient import GradientExplorer, gradient_explorer
 from .graphs import plot_function_and_derivative
 from .secant import SecantExplorer, secant_explorer, secant_slope
+from .sandpit import DIFFICULTIES, Landscape, Sandpit, SandpitView, sandpit_game
 from .step_size import (
     StepSizeExplorer,
     difference_errors,
@@ -14,6 +17,7 @@ from .step_size import (
     predicted_errors,
     step_size_explorer,
 )
+from .surfaces import SURFACES, Surface, get_surface
 
 __all__ = [
     "EXAMPLES", "Example", "get_example",
@@ -21,4 +25,7 @@ __all__ = [
     "SecantExplorer", "secant_explorer", "secant_slope",
     "StepSizeExplorer", "difference_errors", "model_caveats", "optimal_steps", "predicted_errors",
     "step_size_explorer",
+    "SURFACES", "Surface", "get_surface", "GradientExplorer", "gradient_explorer",
+    "MAPS", "DeformationExplorer", "deformation_explorer",
+    "DIFFICULTIES", "Landscape", "Sandpit", "SandpitView", "sandpit_game",
 ]

@@ -1,0 +1,317 @@
+"""The sandpit: find a phone lost at the deepest point of a landscape hidden under sand.
+
+`Sandpit` is the game itself, plain numpy: a landscape drawn from a seed at one of three
+difficulties, probes that report the depth, the Jacobian (gradient) and the Hessian, and a win
+when a probe lands within `tolerance` of the deepest point. `play` lets a strategy
+`next_step(f, J, H)` choose the probes (Week 5). `SandpitView` draws a game and turns a click on
+the picture into a probe; `sandpit_game` wires it to widgets.
+"""
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._display import LiveFigure
+
+DOMAIN = (-3.0, 3.0)
+DIFFICULTIES = ("bowl", "valley", "bumpy")
+
+
+class Landscape:
+    """f(p) = ½ (p − c)ᵀ A (p − c) + offset − Σₖ aₖ exp(−|p − mₖ|² / 2sₖ²), with exact derivatives.
+
+    A quadratic bowl (or, when A's eigenvalues differ a lot, a long valley) with Gaussian
+    wells dug into it. Every method takes points of shape (..., 2).
+    """
+
+    def __init__(self, A, centre, offset=0.0, wells=()):
+        self.A = np.asarray(A, dtype=float)
+        self.centre = np.asarray(centre, dtype=float)
+        self.offset = float(offset)
+        self.wells = [(float(a), np.asarray(m, dtype=float), float(s)) for a, m, s in wells]
+
+    def _wells(self, p):
+        for a, m, s in self.wells:
+            d = p - m
+            yield a * np.exp(-np.sum(d * d, axis=-1) / (2 * s * s)), d, s
+
+    def depth(self, p):
+        p = np.asarray(p, dtype=float)
+        d = p - self.centre
+        value = 0.5 * np.einsum("...i,ij,...j->...", d, self.A, d) + self.offset
+        for w, _, _ in self._wells(p):
+            value = value - w
+        return value
+
+    def jacobian(self, p):
+        p = np.asarray(p, dtype=float)
+        grad = (p - self.centre) @ self.A.T
+        for w, d, s in self._wells(p):
+            grad = grad + (w / s**2)[..., None] * d
+        return grad
+
+    def hessian(self, p):
+        p = np.asarray(p, dtype=float)
+        hess = np.broadcast_to(self.A, p.shape[:-1] + (2, 2)).copy()
+        for w, d, s in self._wells(p):
+            outer = d[..., :, None] * d[..., None, :]
+            hess += w[..., None, None] * (np.eye(2) / s**2 - outer / s**4)
+        return hess
+
+
+def _rotated(rng, low, high):
+    """A symmetric positive-definite 2x2 matrix with eigenvalues `low`, `high`, turned at random."""
+    angle = rng.uniform(0.0, np.pi)
+    R = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    return R @ np.diag([low, high]) @ R.T
+
+
+def local_minima(landscape, points=241, steps=60):
+    """Every local minimum inside the domain, deepest first: grid points lower than their eight
+    neighbours, each polished by Newton steps (gradient steps where the Hessian is not
+    positive definite)."""
+    axis = np.linspace(*DOMAIN, points)
+    X, Y = np.meshgrid(axis, axis)
+    Z = landscape.depth(np.stack([X, Y], axis=-1))
+    inner = Z[1:-1, 1:-1]
+    lower = np.ones_like(inner, dtype=bool)
+    for dy in (-1, 0, 1):
+        for dx in (-1, 0, 1):
+            if dx or dy:
+                lower &= inner < Z[1 + dy:points - 1 + dy, 1 + dx:points - 1 + dx]
+    rows, cols = np.nonzero(lower)
+    found = []
+    for p in np.column_stack([X[1:-1, 1:-1][rows, cols], Y[1:-1, 1:-1][rows, cols]]):
+        for _ in range(steps):
+            g, H = landscape.jacobian(p), landscape.hessian(p)
+            if np.all(np.linalg.eigvalsh(H) > 0):
+                p = p - np.linalg.solve(H, g)
+            else:
+                p = p - 0.1 * g
+        if not any(np.allclose(p, q, atol=1e-6) for q in found):
+            found.append(p)
+    return sorted(found, key=lambda q: float(landscape.depth(q)))
+
+
+def make_landscape(rng, difficulty):
+    """(landscape, deepest point) for a difficulty, drawn from `rng`."""
+    if difficulty == "bowl":
+        centre = rng.uniform(-2.0, 2.0, 2)
+        return Landscape(_rotated(rng, *rng.uniform(0.6, 1.4, 2)), centre, rng.uniform(-3, -1)), centre
+    if difficulty == "valley":
+        # Steep sides, a floor that falls gently towards the phone: a tilted valley.
+        low = rng.uniform(0.08, 0.15)
+        centre = rng.uniform(-2.0, 2.0, 2)
+        return Landscape(_rotated(rng, low, low * rng.uniform(20, 50)), centre, rng.uniform(-3, -1)), centre
+    if difficulty == "bumpy":
+        while True:  # redraw until the deepest well is clearly deepest and well inside the sandpit
+            low = rng.uniform(0.15, 0.3)
+            wells = [(rng.uniform(0.8, 2.5), rng.uniform(-2.4, 2.4, 2), rng.uniform(0.35, 0.7))
+                     for _ in range(rng.integers(3, 6))]
+            landscape = Landscape(_rotated(rng, low, low * rng.uniform(1, 2)), rng.uniform(-1.5, 1.5, 2),
+                                  rng.uniform(-1, 1), wells)
+            minima = local_minima(landscape)
+            if len(minima) >= 2 and np.all(np.abs(minima[0]) < 2.7) and \
+                    landscape.depth(minima[1]) - landscape.depth(minima[0]) > 0.1:
+                return landscape, minima[0]
+    raise ValueError(f"unknown difficulty {difficulty!r}; choose one of {', '.join(DIFFICULTIES)}")
+
+
+@dataclass(frozen=True)
+class Probe:
+    point: np.ndarray    # (2,)
+    depth: float
+    jacobian: np.ndarray  # (2,): the gradient of the depth
+    hessian: np.ndarray   # (2, 2)
+    found: bool
+
+
+class Sandpit:
+    """One game: the same seed and difficulty always bury the phone in the same place."""
+
+    def __init__(self, seed=0, difficulty="bowl", tolerance=0.1):
+        if difficulty not in DIFFICULTIES:
+            raise ValueError(f"unknown difficulty {difficulty!r}; choose one of {', '.join(DIFFICULTIES)}")
+        if not (isinstance(seed, (int, np.integer)) and seed >= 0):
+            raise ValueError(f"the seed must be a whole number 0 or more, not {seed!r}")
+        self.seed, self.difficulty, self.tolerance = int(seed), difficulty, float(tolerance)
+        rng = np.random.default_rng([self.seed, DIFFICULTIES.index(difficulty)])
+        self.landscape, self.minimum = make_landscape(rng, difficulty)
+        while True:  # a start for `play`, not on top of the phone
+            self.start = rng.uniform(-2.5, 2.5, 2)
+            if np.linalg.norm(self.start - self.minimum) > 1.0:
+                break
+        self.probes = []
+        self.found_after = None  # the number of probes it took
+
+    @property
+    def found(self):
+        return self.found_after is not None
+
+    def probe(self, x, y):
+        """Dig at (x, y): the depth there, its Jacobian and Hessian, and whether the phone is found."""
+        try:
+            point = np.array([float(x), float(y)])
+        except (TypeError, ValueError):
+            raise ValueError(f"a probe needs two numbers, not {x!r} and {y!r}") from None
+        if not np.all(np.isfinite(point)) or np.any(point < DOMAIN[0]) or np.any(point > DOMAIN[1]):
+            raise ValueError(f"({x}, {y}) is outside the sandpit: both coordinates must lie in "
+                             f"[{DOMAIN[0]:g}, {DOMAIN[1]:g}]")
+        found = bool(np.linalg.norm(point - self.minimum) <= self.tolerance)
+        probe = Probe(point, float(self.landscape.depth(point)), self.landscape.jacobian(point),
+                      self.landscape.hessian(point), found)
+        self.probes.append(probe)
+        if found and self.found_after is None:
+            self.found_after = len(self.probes)
+        return probe
+
+    def play(self, next_step, start=None, max_probes=50):
+        """Let a strategy search: probe, ask `next_step(f, J, H)` for a step, move, repeat, until
+        the phone is found or `max_probes` are used. Steps that leave the sandpit stop at its edge.
+        Returns the probes of this search."""
+        point = np.array(self.start if start is None else start, dtype=float)
+        first = len(self.probes)
+        while len(self.probes) - first < max_probes:
+            probe = self.probe(*point)
+            if probe.found:
+                break
+            step = np.asarray(next_step(probe.depth, probe.jacobian.copy(), probe.hessian.copy()), dtype=float)
+            if step.shape != (2,) or not np.all(np.isfinite(step)):
+                raise ValueError(f"next_step must return two finite numbers (a step of shape (2,)), "
+                                 f"not {step!r}")
+            point = np.clip(point + step, *DOMAIN)
+        return self.probes[first:]
+
+
+class SandpitView:
+    """Draws a game: sand, the marks of the probes (coloured by depth), the last probe's downhill
+    direction, and the phone once found (or when revealed)."""
+
+    def __init__(self, seed=0, difficulty="bowl", tolerance=0.1):
+        self.live = LiveFigure(6.0, 6.0, dpi=80)
+        self.fig = self.live.fig
+        self.fig.subplots_adjust(left=0.1, right=0.97, bottom=0.08, top=0.93)
+        self.ax = self.fig.add_subplot()
+        self.ax.set_facecolor("#e9d7a7")
+        self.ax.set(xlim=DOMAIN, ylim=DOMAIN, aspect="equal", xlabel="$x$", ylabel="$y$")
+        self.ax.grid(color="white", alpha=0.5)
+        self.marks = self.ax.scatter([], [], c=[], cmap="viridis_r", s=45, edgecolors="black", zorder=4)
+        self.last, = self.ax.plot([], [], "o", ms=14, mfc="none", mec="tab:red", mew=2, zorder=5)
+        self.downhill = self.ax.annotate("", xy=(0, 0), xytext=(0, 0), zorder=6,
+                                         arrowprops=dict(arrowstyle="-|>", color="tab:red", lw=2))
+        self.phone, = self.ax.plot([], [], "*", ms=22, color="gold", mec="black", zorder=7)
+        self.title = self.ax.text(0.5, 1.02, "", transform=self.ax.transAxes, ha="center")
+        self.live.animate(self.marks, self.last, self.downhill, self.phone, self.title)
+        self._revealed = []
+        self.new_game(seed, difficulty, tolerance)
+
+    def new_game(self, seed=0, difficulty="bowl", tolerance=0.1):
+        self.game = Sandpit(seed, difficulty, tolerance)
+        self.reveal(False)
+        axis = np.linspace(*DOMAIN, 121)
+        X, Y = np.meshgrid(axis, axis)
+        self._grid = (X, Y, self.game.landscape.depth(np.stack([X, Y], axis=-1)))
+        self.marks.set_clim(float(self._grid[2].min()), float(self._grid[2].max()))
+        return self._draw(f"new game: {difficulty}, seed {seed}. Click the sand to probe.")
+
+    def reveal(self, show=True):
+        """Show (or hide again) the landscape's contours under the sand."""
+        for artist in self._revealed:
+            artist.remove()
+        self._revealed = []
+        if show:
+            X, Y, Z = self._grid
+            self._revealed = [self.ax.contour(X, Y, Z, levels=20, cmap="viridis_r", linewidths=0.8)]
+        self.live.invalidate()
+        return self._draw()
+
+    def probe(self, x, y):
+        self.game.probe(x, y)
+        return self._draw()
+
+    def click(self, px, py):
+        """A click at pixel (px, py) of the PNG (origin top left) probes the point under it;
+        a click outside the sand does nothing and says so."""
+        width, height = self.live.canvas.get_width_height()
+        x, y = self.ax.transData.inverted().transform((px, height - py))
+        if not (DOMAIN[0] <= x <= DOMAIN[1] and DOMAIN[0] <= y <= DOMAIN[1]):
+            return self._draw("that click was outside the sand")
+        return self.probe(x, y)
+
+    def _draw(self, message=None):
+        game = self.game
+        points = np.array([p.point for p in game.probes]).reshape(-1, 2)
+        self.marks.set_offsets(points)
+        self.marks.set_array(np.array([p.depth for p in game.probes]))
+        if game.probes:
+            last = game.probes[-1]
+            self.last.set_data([last.point[0]], [last.point[1]])
+            slope = float(np.linalg.norm(last.jacobian))
+            step = -last.jacobian / slope * 0.6 if slope > 1e-12 else np.zeros(2)
+            self.downhill.xy = tuple(last.point + step)
+            self.downhill.set_position(tuple(last.point))
+        else:
+            last = None
+            self.last.set_data([], [])
+            self.downhill.xy = self.downhill.xyann = (0, 0)
+        shown = game.found or bool(self._revealed)
+        self.phone.set_data(*([[game.minimum[0]], [game.minimum[1]]] if shown else [[], []]))
+        status = (f"found after {game.found_after} probes!" if game.found
+                  else f"{len(game.probes)} probes used")
+        self.title.set_text(f"{game.difficulty}, seed {game.seed}: {status}")
+        return {"probes": len(game.probes), "found": game.found, "last": last, "message": message}
+
+
+def describe(state):
+    """HTML for the readout under the picture."""
+    lines = []
+    if state["message"]:
+        lines.append(state["message"])
+    last = state["last"]
+    if last is not None:
+        (j1, j2), ((h11, h12), (h21, h22)) = last.jacobian, last.hessian
+        lines.append(f"probe {state['probes']} at ({last.point[0]:.3f}, {last.point[1]:.3f}): "
+                     f"depth f = <b>{last.depth:.4f}</b>, J = [{j1:.4f}, {j2:.4f}], "
+                     f"H = [[{h11:.4f}, {h12:.4f}], [{h21:.4f}, {h22:.4f}]]")
+    lines.append(f"<b>Found the phone after {state['probes']} probes!</b>" if state["found"]
+                 else f"probes used: <b>{state['probes']}</b>")
+    return "<br>".join(lines)
+
+
+def sandpit_game(seed=0, difficulty="bowl"):
+    """Click the sand (or type x and y and press Probe) to dig; the phone is at the deepest point."""
+    import ipywidgets as widgets
+    from ipyevents import Event
+
+    view = SandpitView(seed, difficulty)
+    image = widgets.Image(format="png", layout=widgets.Layout(cursor="crosshair"))
+    readout = widgets.HTML()
+    level = widgets.Dropdown(options=DIFFICULTIES, value=difficulty, description="landscape")
+    seed_box = widgets.BoundedIntText(value=seed, min=0, max=10**9, description="seed",
+                                      layout=widgets.Layout(width="180px"))
+    new = widgets.Button(description="New game")
+    x_box = widgets.BoundedFloatText(value=0.0, min=DOMAIN[0], max=DOMAIN[1], step=0.1, description="x",
+                                     layout=widgets.Layout(width="150px"))
+    y_box = widgets.BoundedFloatText(value=0.0, min=DOMAIN[0], max=DOMAIN[1], step=0.1, description="y",
+                                     layout=widgets.Layout(width="150px"))
+    dig = widgets.Button(description="Probe", button_style="primary")
+    reveal = widgets.ToggleButton(description="Reveal the landscape")
+
+    def show(state):
+        image.value = view.live.png()
+        readout.value = describe(state)
+
+    def new_game(_=None):
+        reveal.value = False  # a new landscape starts hidden
+        show(view.new_game(seed_box.value, level.value))
+
+    level.observe(new_game, names="value")
+    new.on_click(new_game)
+    dig.on_click(lambda _: show(view.probe(x_box.value, y_box.value)))
+    reveal.observe(lambda change: show(view.reveal(change["new"])), names="value")
+    clicks = Event(source=image, watched_events=["click"])
+    clicks.on_dom_event(lambda event: show(view.click(event["dataX"], event["dataY"])))
+    show(view._draw(f"new game: {difficulty}, seed {seed}. Click the sand to probe."))
+    box = widgets.VBox([widgets.HBox([level, seed_box, new, reveal]),
+                        widgets.HBox([x_box, y_box, dig]), image, readout])
+    box.view = view  # for experiments in the notebook: box.view.game is the Sandpit
+    return box
