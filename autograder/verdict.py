@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .harness import Tester, Unserializable, collecting, decode, encode, record
+from .harness import Case, Tester, Unserializable, collecting, decode, encode, record
 
 
 @dataclass
@@ -62,11 +62,20 @@ def judge(grade_id, max_points, namespace, hidden_source, seed, student_payload,
     mistakes = [(message, run_reference(namespace, hidden_source, seed, (name, impl)))
                 for name, impl, message in reference.mistakes]
 
+    in_step = []
     for index, expected in enumerate(reference.cases):
         got = student_cases[index] if index < len(student_cases) else None
-        if got is not None and got.get("label") != expected.label:
-            got = None  # out of step: the kernel ran different cases, so judge none of the rest
-            student_cases = []
+        if got is None or got.get("label") != expected.label:
+            break  # out of step: the kernel ran different cases, so judge none of the rest
+        in_step.append(got)
+    # Where one case's outcome fits several mistakes, name the one that explains the most of
+    # this student's outcomes (then the first registered).
+    explained = [sum(same_outcome(got, mistaken.cases[i]) for i, got in enumerate(in_step)
+                     if i < len(mistaken.cases)) for _, mistaken in mistakes]
+    ranked = [mistakes[i] for i in sorted(range(len(mistakes)), key=lambda i: -explained[i])]
+
+    for index, expected in enumerate(reference.cases):
+        got = in_step[index] if index < len(in_step) else None
         weight = expected.spec["weight"]
         if got is None:
             verdict.cases.append(CaseVerdict(expected.label, False, weight,
@@ -75,8 +84,8 @@ def judge(grade_id, max_points, namespace, hidden_source, seed, student_payload,
         passed, message = compare(got, expected)
         case = CaseVerdict(expected.label, passed, weight, message)
         if not passed:
-            for mistake_message, mistaken in mistakes:
-                if index < len(mistaken.cases) and compare(got, mistaken.cases[index])[0]:
+            for mistake_message, mistaken in ranked:
+                if index < len(mistaken.cases) and same_outcome(got, mistaken.cases[index]):
                     case.mistake = mistake_message
                     break
         verdict.cases.append(case)
@@ -114,6 +123,17 @@ def compare(got, expected):
         passed, message = result if isinstance(result, tuple) else (bool(result), "")
         return bool(passed), message or ("" if passed else f"returned {show(value)}")
     return close(value, expected.value, expected.spec["rtol"], expected.spec["atol"])
+
+
+def same_outcome(got, mistaken):
+    """Whether the student's outcome is what a registered mistake gives. A case's `check=` judges
+    against an independent reference, not against the value it is handed, so a mistake's value is
+    matched by approximate equality instead."""
+    if mistaken.spec.get("check") is None:
+        return compare(got, mistaken)[0]
+    plain = Case(mistaken.label, {**mistaken.spec, "check": None}, mistaken.name)
+    plain.outcome, plain.value, plain.error_type = mistaken.outcome, mistaken.value, mistaken.error_type
+    return compare(got, plain)[0]
 
 
 def describe_failure(got):
@@ -240,6 +260,9 @@ def self_check(test):
     for name, implementation, message in tester.mistakes:
         mistaken = Tester({**test.__globals__, name: implementation}, 0)
         test(mistaken)
+        broken = [c for c in mistaken.cases if c.outcome == "raised" and c.error_type == "NameError"]
+        assert not broken, (f"the mistake {message!r} raises NameError ({broken[0].error_message}): it would "
+                            "never match a student's answer; define what it uses before @hidden runs")
         caught = [c.label for c, e in zip(mistaken.cases, tester.cases)
                   if not compare(record(c), e)[0]]
         assert caught, f"the mistake {message!r} passes every case: add a case that catches it"

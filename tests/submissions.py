@@ -6,31 +6,37 @@ from nbformat.v4 import new_code_cell
 
 from conftest import REPO, nbgrader_meta, read_notebook
 
-ASSIGNMENT = "a1_derivatives"
-SOURCE = REPO / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
-RELEASE = REPO / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+ASSIGNMENT = "a1_derivatives"   # the default; every helper takes assignment=
 
 
-def points_of(grade_id):
+def source_of(assignment):
+    return REPO / "source" / assignment / f"{assignment}.ipynb"
+
+
+def release_of(assignment):
+    return REPO / "release" / assignment / f"{assignment}.ipynb"
+
+
+def points_of(grade_id, assignment=ASSIGNMENT):
     """Points as the instructor set them in the source notebook's metadata."""
-    for cell in read_notebook(SOURCE).cells:
+    for cell in read_notebook(source_of(assignment)).cells:
         if nbgrader_meta(cell).get("grade_id") == grade_id:
             return float(nbgrader_meta(cell)["points"])
     raise KeyError(grade_id)
 
 
-def solution():
-    return read_notebook(SOURCE)
+def solution(assignment=ASSIGNMENT):
+    return read_notebook(source_of(assignment))
 
 
-def blank():
-    return read_notebook(RELEASE)
+def blank(assignment=ASSIGNMENT):
+    return read_notebook(release_of(assignment))
 
 
-def submit(submissions, student, notebook=None, text=None):
-    folder = submissions / student / ASSIGNMENT
+def submit(submissions, student, notebook=None, text=None, assignment=ASSIGNMENT):
+    folder = submissions / student / assignment
     folder.mkdir(parents=True)
-    target = folder / f"{ASSIGNMENT}.ipynb"
+    target = folder / f"{assignment}.ipynb"
     if notebook is not None:
         nbformat.write(notebook, target)
     elif text is not None:
@@ -38,8 +44,8 @@ def submit(submissions, student, notebook=None, text=None):
     return folder
 
 
-def with_answer(grade_id, old, new, nb=None):
-    nb = nb or solution()
+def with_answer(grade_id, old, new, nb=None, assignment=ASSIGNMENT):
+    nb = nb or solution(assignment)
     for cell in nb.cells:
         if nbgrader_meta(cell).get("grade_id") == grade_id:
             assert old in cell.source
@@ -47,9 +53,9 @@ def with_answer(grade_id, old, new, nb=None):
     return nb
 
 
-def with_cell(code, after=None, nb=None):
+def with_cell(code, after=None, nb=None, assignment=ASSIGNMENT):
     """Insert a code cell after the cell with grade_id `after` (or after the imports)."""
-    nb = nb or solution()
+    nb = nb or solution(assignment)
     index = 1 if after is None else next(
         i for i, c in enumerate(nb.cells) if nbgrader_meta(c).get("grade_id") == after)
     nb.cells.insert(index + 1, new_code_cell(code))

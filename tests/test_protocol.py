@@ -229,6 +229,20 @@ def test(t):
         self_check(ns["test"])
 
 
+def test_self_check_rejects_a_mistake_that_only_raises_name_error():
+    """A mistake that uses a helper defined after @hidden ran "differs" from every case only by
+    raising NameError: it could never match a student's answer, so the self-check says so."""
+    ns = namespace("def f(x): return 2 * x")
+    exec("from autograder.harness import hidden", ns)
+    exec("""
+def test(t):
+    t.call("f", 1.0)
+    t.mistake("f", lambda x: helper_defined_later(x), "factor 3")
+""", ns)
+    with pytest.raises(AssertionError, match="raises NameError"):
+        self_check(ns["test"])
+
+
 def test_seeds_differ_per_student_and_test_and_repeat():
     secret = b"0123456789abcdef-secret"
     a = student_seeds(secret, "a1", "alice", ["t1", "t2"])
@@ -367,3 +381,45 @@ def test_a_kernel_copy_that_would_make_other_calls_is_replaced_by_the_full_test(
     spec.kernel_hidden = broken
     check_kernel_copies(good)
     assert spec.kernel_hidden == hidden
+
+
+def test_a_mistake_is_named_in_a_case_judged_by_check():
+    """check= compares with an independent reference; a registered mistake is still recognised
+    there, by its value."""
+    hidden = """
+    @hidden
+    def test(t):
+        def against_closed_form(got, expected, case):
+            return bool(np.allclose(got, [[0.0, -2.0], [1.0, 0.0]])), "not the closed form"
+        t.call("polar", 2.0, np.pi / 2, check=against_closed_form)
+        t.mistake("polar", lambda r, th: np.array([[np.cos(th), np.sin(th)], [-r * np.sin(th), r * np.cos(th)]]),
+                  "transposed")
+    """
+    reference = """
+    def polar(r, th):
+        return np.array([[np.cos(th), -r * np.sin(th)], [np.sin(th), r * np.cos(th)]])
+    """
+    student = """
+    def polar(r, th):
+        return np.array([[np.cos(th), -r * np.sin(th)], [np.sin(th), r * np.cos(th)]]).T
+    """
+    verdict = grade(hidden, reference, student)
+    assert verdict.points == 0 and verdict.cases[0].mistake == "transposed"
+    other = grade(hidden, reference, student.replace(".T", " * 2"))
+    assert other.points == 0 and other.cases[0].mistake is None
+
+
+def test_where_two_mistakes_fit_a_case_the_one_fitting_more_cases_is_named():
+    hidden = """
+    @hidden
+    def test(t):
+        t.call("sign", 0.0)
+        t.call("sign", -2.0)
+        t.mistake("sign", lambda x: 1.0, "always 1")
+        t.mistake("sign", lambda x: 1.0 if x >= 0 else -1.0, "zero is not positive")
+    """
+    reference = "def sign(x): return float(np.sign(x))"
+    verdict = grade(hidden, reference, "def sign(x): return 1.0 if x >= 0 else -1.0")
+    assert [c.mistake for c in verdict.cases] == ["zero is not positive", None]
+    verdict = grade(hidden, reference, "def sign(x): return 1.0")
+    assert [c.mistake for c in verdict.cases] == ["always 1", "always 1"]

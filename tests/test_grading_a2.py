@@ -1,0 +1,212 @@
+"""Assignment 2 end to end: the solution scores full marks, the blank release 0, and each
+registered mistake, written the way a student would write it, loses points on its own test only
+and is named in the feedback."""
+import pytest
+
+from autograder.grade import grade_assignment
+from conftest import nbgrader_meta
+from submissions import blank, points_of, solution, submit
+
+pytestmark = pytest.mark.slow
+ASSIGNMENT = "a2_jacobians"
+TESTS = ["test_gradient", "test_jacobian", "test_hessian", "test_polar_jacobian",
+         "test_classify_stationary_point"]
+
+
+def answered(grade_id, code):
+    """The solution with one answer cell replaced by `code`."""
+    nb = solution(ASSIGNMENT)
+    cells = [c for c in nb.cells if nbgrader_meta(c).get("grade_id") == grade_id]
+    assert len(cells) == 1
+    cells[0].source = code.strip("\n")
+    return nb
+
+
+# (student, test it should lose points on, words the feedback must use, the student's code)
+MISTAKES = [
+    ("gradient_forward", "test_gradient", "forward difference", """
+def gradient(f, x, h=1e-5):
+    g = np.zeros(len(x))
+    for i in range(len(x)):
+        step = np.zeros(len(x))
+        step[i] = h
+        g[i] = (f(x + step) - f(x)) / h
+    return g
+"""),
+    ("gradient_no_two", "test_gradient", "factor of 2", """
+def gradient(f, x, h=1e-5):
+    g = []
+    for i in range(len(x)):
+        e = np.zeros(len(x)); e[i] = 1.0
+        g.append((f(x + h * e) - f(x - h * e)) / h)
+    return np.array(g)
+"""),
+    ("gradient_in_place", "test_gradient", "never put it back", """
+def gradient(f, x, h=1e-5):
+    result = np.zeros(x.shape)
+    for i in range(x.size):
+        x[i] = x[i] + h
+        plus = f(x)
+        x[i] = x[i] - 2 * h
+        minus = f(x)
+        result[i] = (plus - minus) / (2 * h)
+    return result
+"""),
+    ("jacobian_transposed", "test_jacobian", "transposed", """
+def jacobian(f, x, h=1e-5):
+    rows = []
+    for j in range(len(x)):
+        e = np.zeros(len(x)); e[j] = h
+        rows.append((f(x + e) - f(x - e)) / (2 * h))
+    return np.array(rows)
+"""),
+    ("jacobian_forward", "test_jacobian", "forward difference", """
+def jacobian(f, x, h=1e-5):
+    fx = f(x)
+    J = np.zeros((len(fx), len(x)))
+    for j in range(len(x)):
+        e = np.zeros(len(x)); e[j] = h
+        J[:, j] = (f(x + e) - fx) / h
+    return J
+"""),
+    ("hessian_not_symmetric", "test_hessian", "not symmetric", """
+def hessian(f, x, h=1e-4):
+    n = len(x)
+    def grad(p):
+        return np.array([(f(p + h * np.eye(n)[i]) - f(p - h * np.eye(n)[i])) / (2 * h) for i in range(n)])
+    H = np.zeros((n, n))
+    g0 = grad(x)
+    for j in range(n):
+        H[:, j] = (grad(x + h * np.eye(n)[j]) - g0) / h
+    return H
+"""),
+    ("hessian_mixed_over_h2", "test_hessian", "4 times too big", """
+def hessian(f, x, h=1e-4):
+    n = len(x)
+    H = np.zeros((n, n))
+    for i in range(n):
+        for j in range(n):
+            ei = np.zeros(n); ei[i] = h
+            ej = np.zeros(n); ej[j] = h
+            if i == j:
+                H[i, i] = (f(x + ei) - 2 * f(x) + f(x - ei)) / h**2
+            else:
+                H[i, j] = (f(x + ei + ej) - f(x + ei - ej) - f(x - ei + ej) + f(x - ei - ej)) / h**2
+    return (H + H.T) / 2
+"""),
+    ("hessian_one_sided", "test_hessian", "one-sided", """
+def hessian(f, x, h=1e-4):
+    n = len(x)
+    H = np.zeros((n, n))
+    for i in range(n):
+        for j in range(n):
+            ei = np.zeros(n); ei[i] = h
+            ej = np.zeros(n); ej[j] = h
+            H[i, j] = (f(x + ei + ej) - f(x + ei) - f(x + ej) + f(x)) / h**2
+    return H
+"""),
+    ("polar_transposed", "test_polar_jacobian", "transposed", """
+def polar_jacobian(r, theta):
+    return np.array([[np.cos(theta), np.sin(theta)], [-r * np.sin(theta), r * np.cos(theta)]])
+"""),
+    ("polar_no_r", "test_polar_jacobian", "missing its factor r", """
+def polar_jacobian(r, theta):
+    c, s = np.cos(theta), np.sin(theta)
+    return np.array([[c, -s], [s, c]])
+"""),
+    ("polar_sign", "test_polar_jacobian", "Sign error", """
+def polar_jacobian(r, theta):
+    return np.array([[np.cos(theta), r * np.sin(theta)], [np.sin(theta), r * np.cos(theta)]])
+"""),
+    ("classify_swapped", "test_classify_stationary_point", "wrong way round", """
+def classify_stationary_point(H, tol=1e-8):
+    lam = np.linalg.eigvalsh(H)
+    if np.any(abs(lam) <= tol):
+        return "degenerate"
+    if (lam < 0).all():
+        return "minimum"
+    if (lam > 0).all():
+        return "maximum"
+    return "saddle"
+"""),
+    ("classify_never_degenerate", "test_classify_stationary_point", "never return", """
+def classify_stationary_point(H, tol=1e-8):
+    lam = np.linalg.eigvalsh(H)
+    if min(lam) > 0:
+        return "minimum"
+    elif max(lam) < 0:
+        return "maximum"
+    else:
+        return "saddle"
+"""),
+    ("classify_diagonal", "test_classify_stationary_point", "diagonal entries", """
+def classify_stationary_point(H, tol=1e-8):
+    d = np.diag(H)
+    if np.any(np.abs(d) <= tol):
+        return "degenerate"
+    if np.all(d > 0):
+        return "minimum"
+    if np.all(d < 0):
+        return "maximum"
+    return "saddle"
+"""),
+    ("classify_tol_no_abs", "test_classify_stationary_point", "absolute value", """
+def classify_stationary_point(H, tol=1e-8):
+    lam = np.linalg.eigvalsh(H)
+    if any(0 <= v <= tol for v in lam):
+        return "degenerate"
+    if all(v > 0 for v in lam):
+        return "minimum"
+    if all(v < 0 for v in lam):
+        return "maximum"
+    return "saddle"
+"""),
+]
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    base = tmp_path_factory.mktemp("a2")
+    submissions = base / "submitted"
+    submit(submissions, "solution", solution(ASSIGNMENT), assignment=ASSIGNMENT)
+    submit(submissions, "blank", blank(ASSIGNMENT), assignment=ASSIGNMENT)
+    for student, test, _, code in MISTAKES:
+        submit(submissions, student, answered(test.removeprefix("test_"), code), assignment=ASSIGNMENT)
+    (base / "secret").write_text("a2-secret-0123456789abcdef\n")
+    results, _ = grade_assignment(REPO_ROOT(), ASSIGNMENT, submissions, base / "out",
+                                  db_url=f"sqlite:///{base / 'gradebook.db'}", workers=2,
+                                  secret_file=base / "secret", log=lambda *_: None)
+    return {r.student_id: r for r in results}, base
+
+
+def REPO_ROOT():
+    from conftest import REPO
+    return REPO
+
+
+def test_points_add_up_to_ten():
+    assert [points_of(t, ASSIGNMENT) for t in TESTS] == [2, 2, 2, 2, 2]
+
+
+def test_solution_full_marks_and_blank_zero(graded):
+    results, _ = graded
+    assert results["solution"].status == "graded" and results["solution"].score == 10
+    assert results["blank"].status == "graded" and results["blank"].score == 0
+
+
+@pytest.mark.parametrize("student, test, words, code", MISTAKES, ids=[m[0] for m in MISTAKES])
+def test_each_mistake_loses_its_own_points_and_is_named(graded, student, test, words, code):
+    results, base = graded
+    result = results[student]
+    assert result.status == "graded", result.problem
+    for grade_id in TESTS:
+        verdict = result.tests[grade_id]
+        if grade_id == test:
+            assert verdict.points < points_of(grade_id, ASSIGNMENT), f"{student} kept every point of {grade_id}"
+            failed = [c for c in verdict.cases if not c.passed]
+            unnamed = [f"{c.label}: {c.message} (named: {c.mistake})" for c in failed if words not in (c.mistake or "")]
+            assert failed and not unnamed, "\n".join(unnamed)
+        else:
+            assert verdict.points == points_of(grade_id, ASSIGNMENT), (grade_id, verdict.cases)
+    page = (base / "out" / "feedback" / student / f"{ASSIGNMENT}.html").read_text()
+    assert words in page

@@ -1,0 +1,133 @@
+"""Hidden tests' tolerances, over many students' inputs: correct implementations written another
+way (algebraically equal, rounded differently) pass every case, and every registered mistake loses
+points for every student. DESIGN.md: tolerances a correct code meets with margin."""
+import numpy as np
+import pytest
+
+from autograder.compile import compile_assignment, reference_namespaces
+from autograder.harness import record
+from autograder.verdict import compare, run_reference
+from conftest import REPO
+
+SEEDS = range(40)
+
+
+# --- a2_jacobians: other correct ways to write each answer ------------------------------------------
+
+def gradient_in_place(f, x, h=1e-5):
+    x = np.array(x, dtype=float)      # a private copy, shifted and restored
+    g = np.zeros_like(x)
+    for i in range(x.size):
+        old = x[i]
+        x[i] = old + h
+        up = f(x)
+        x[i] = old - h
+        g[i] = (up - f(x)) * (0.5 / h)
+        x[i] = old
+    return g
+
+
+def jacobian_by_rows(f, x, h=1e-5):
+    m = len(f(x))
+    rows = [[(f(x + h * e)[i] - f(x - h * e)[i]) / 2 / h for e in np.eye(len(x))] for i in range(m)]
+    return np.array(rows)
+
+
+def hessian_all_four_point(f, x, h=1e-4):
+    """Every entry, the diagonal too, by the four-point formula (the diagonal's step is then 2h)."""
+    n = len(x)
+    e = h * np.eye(n)
+    H = np.array([[(f(x + e[i] + e[j]) - f(x + e[i] - e[j]) - f(x - e[i] + e[j]) + f(x - e[i] - e[j]))
+                   / (4 * h * h) for j in range(n)] for i in range(n)])
+    return (H + H.T) / 2
+
+
+def hessian_of_central_gradient(f, x, h=1e-4):
+    """The central-difference Jacobian of the central-difference gradient, symmetrised."""
+    e = h * np.eye(len(x))
+    grad = lambda p: np.array([(f(p + ei) - f(p - ei)) / (2 * h) for ei in e])
+    H = np.column_stack([(grad(x + ej) - grad(x - ej)) / (2 * h) for ej in e])
+    return 0.5 * (H + H.T)
+
+
+def hessian_upper_copied(f, x, h=1e-4):
+    n = len(x)
+    H = np.zeros((n, n))
+    fx = f(x)
+    for i in range(n):
+        ei = np.zeros(n)
+        ei[i] = h
+        H[i, i] = (f(x + ei) + f(x - ei) - 2 * fx) / h**2
+        for j in range(i + 1, n):
+            ej = np.zeros(n)
+            ej[j] = h
+            H[i, j] = H[j, i] = (f(x + ei + ej) - f(x + ei - ej) - f(x - ei + ej) + f(x - ei - ej)) / 4 / h**2
+    return H
+
+
+def polar_jacobian_stacked(r, theta):
+    c, s = np.cos(theta), np.sin(theta)
+    return np.vstack([[c, -r * s], [s, r * c]])
+
+
+def classify_by_sorted_eigenvalues(H, tol=1e-8):
+    values = np.sort(np.linalg.eigvals(H).real)
+    if np.min(np.abs(values)) <= tol:
+        return "degenerate"
+    if values[0] > 0:
+        return "minimum"
+    if values[-1] < 0:
+        return "maximum"
+    return "saddle"
+
+
+ALTERNATIVES = {
+    "a2_jacobians": {
+        "test_gradient": [("gradient", gradient_in_place)],
+        "test_jacobian": [("jacobian", jacobian_by_rows)],
+        "test_hessian": [("hessian", hessian_all_four_point), ("hessian", hessian_of_central_gradient),
+                         ("hessian", hessian_upper_copied)],
+        "test_polar_jacobian": [("polar_jacobian", polar_jacobian_stacked)],
+        "test_classify_stationary_point": [("classify_stationary_point", classify_by_sorted_eigenvalues)],
+    },
+}
+TESTED = [(a, t) for a, tests in ALTERNATIVES.items() for t in tests]
+
+
+@pytest.fixture(scope="module")
+def compiled():
+    out = {}
+    for assignment in ALTERNATIVES:
+        spec = compile_assignment(REPO / "source" / assignment, assignment)
+        out[assignment] = (spec, reference_namespaces(spec))
+    return out
+
+
+def failures(reference, tester):
+    return [(c.label, compare(record(c), e)[1]) for c, e in zip(tester.cases, reference.cases)
+            if not compare(record(c), e)[0]]
+
+
+@pytest.mark.parametrize("assignment, grade_id", TESTED)
+def test_other_correct_implementations_pass_for_every_student(compiled, assignment, grade_id):
+    spec, namespaces = compiled[assignment]
+    hidden, namespace = spec.tests[grade_id].hidden, namespaces[grade_id]
+    for seed in SEEDS:
+        reference = run_reference(namespace, hidden, seed)
+        for name, implementation in ALTERNATIVES[assignment][grade_id]:
+            failed = failures(reference, run_reference(namespace, hidden, seed, (name, implementation)))
+            assert not failed, f"seed {seed}: {implementation.__name__} fails {failed[:1]}"
+
+
+@pytest.mark.parametrize("assignment, grade_id", TESTED)
+def test_every_registered_mistake_loses_points_for_every_student(compiled, assignment, grade_id):
+    spec, namespaces = compiled[assignment]
+    hidden, namespace = spec.tests[grade_id].hidden, namespaces[grade_id]
+    assert len(run_reference(namespace, hidden, 0).mistakes) >= 2
+    for seed in SEEDS:
+        reference = run_reference(namespace, hidden, seed)
+        for name, implementation, message in reference.mistakes:
+            mistaken = run_reference(namespace, hidden, seed, (name, implementation))
+            assert failures(reference, mistaken), f"seed {seed}: the mistake {message[:60]!r} passes"
+            assert all(c.outcome == "returned" for c in mistaken.cases), \
+                f"seed {seed}: the mistake {message[:60]!r} raises instead of returning a wrong answer"
