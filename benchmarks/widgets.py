@@ -7,6 +7,8 @@ A widget should answer a slider move in well under 100 ms (DESIGN.md).
 import statistics
 import time
 
+import numpy as np
+
 import calckit
 
 
@@ -36,6 +38,28 @@ def main():
     switch = iter(list(calckit.EXAMPLES) * 100)
     cases["SecantExplorer switch function (full redraw)"] = \
         lambda: (secant.update(h=0.05, x0=1.0, example=next(switch)), secant.live.png())
+    # Week 2
+    gradient = calckit.GradientExplorer("hill and hole")
+    moves = iter(np.linspace(-1.4, 1.4, 10**4))
+    cases["GradientExplorer.update + PNG (move the point)"] = \
+        lambda: (gradient.update(x0=next(moves), y0=0.3), gradient.live.png())
+    surfaces = iter(list(calckit.SURFACES) * 100)
+    cases["GradientExplorer switch surface (full redraw)"] = \
+        lambda: (gradient.update(x0=0.5, y0=0.5, surface=next(surfaces)), gradient.live.png())
+    deform = calckit.DeformationExplorer("polar")
+    sizes = iter(np.geomspace(0.2, 0.001, 10**4))
+    cases["DeformationExplorer.update + PNG (resize the cell)"] = \
+        lambda: (deform.update(u0=1.0, v0=0.8, size=next(sizes)), deform.live.png())
+    maps = iter(list(calckit.MAPS) * 100)
+    cases["DeformationExplorer switch map (full redraw)"] = \
+        lambda: (deform.update(u0=0.8, v0=0.8, size=0.05, mapping=next(maps)), deform.live.png())
+    view = calckit.SandpitView(0, "bumpy")
+    view.live.png()
+    width, height = view.live.canvas.get_width_height()
+    clicks = iter(np.random.default_rng(0).uniform(0.2, 0.8, (10**4, 2)) * [width, height])
+    cases["SandpitView.click + PNG (a probe)"] = lambda: (view.click(*next(clicks)), view.live.png())
+    seeds = iter(range(10**4))
+    cases["SandpitView.new_game bumpy + PNG"] = lambda: (view.new_game(next(seeds), "bumpy"), view.live.png())
     print(f"{'case':48s} {'median ms':>10s} {'max ms':>8s}")
     for name, call in cases.items():
         median, worst = timed(call)

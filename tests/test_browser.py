@@ -154,6 +154,43 @@ def test_lecture_widgets_render_and_respond(lab, browser, notebook, record_prope
     page.close()
 
 
+def test_sandpit_click_and_typed_probes(lab, browser):
+    """The sandpit lecture: a click on the sand probes the point under it (ipyevents), typed
+    coordinates probe too, and the counter and readout follow."""
+    page = open_page(browser, lab, "lab/tree/course/week2_multivariate_calculus/04_the_sandpit.ipynb?reset")
+    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
+    run_all(page)
+    image = page.locator(".widget-vbox img.widget-image").first
+    image.wait_for(timeout=60_000)
+    wait_until_every_cell_ran(page)
+    box = page.locator(".widget-vbox:has(img.widget-image)").first
+    readout = box.locator(".widget-html").last
+    assert "probes used: 0" in readout.inner_text()
+    before = image.screenshot()
+    size = image.bounding_box()
+    image.click(position={"x": size["width"] * 0.5, "y": size["height"] * 0.5})  # the middle of the sand
+    page.wait_for_function("el => el.innerText.includes('probes used: 1') || el.innerText.includes('after 1 probes')",
+                           arg=readout.element_handle(), timeout=15_000)
+    text = readout.inner_text()
+    assert "probe 1 at (" in text and "depth f =" in text and "J = [" in text and "H = [[" in text, text
+    # the click landed near the centre of the sand, (0, 0)
+    x, y = (float(v) for v in text.split("probe 1 at (")[1].split(")")[0].split(","))
+    assert abs(x) < 0.5 and abs(y) < 0.5, text
+    page.wait_for_timeout(300)
+    assert image.screenshot() != before, "the probe left no mark"
+    for label, value in (("x", "1.5"), ("y", "-2")):
+        field = box.locator(".widget-inline-hbox").filter(has=page.locator(f"label:text-is('{label}')")).locator("input")
+        field.fill(value)
+        field.press("Enter")
+    box.get_by_role("button", name="Probe").click()
+    page.wait_for_function("el => el.innerText.includes('probe 2 at (1.500, -2.000)')",
+                           arg=readout.element_handle(), timeout=15_000)
+    page.screenshot(path=SHOTS / "sandpit-probed.png")
+    assert page.locator(ERROR).count() == 0
+    assert page.console_errors == [], page.console_errors
+    page.close()
+
+
 def test_formgrader_lists_the_assignments(lab, browser):
     page = open_page(browser, lab, "formgrader/manage_assignments")
     assignments = sorted(p.name for p in (REPO / "source").iterdir() if p.is_dir())

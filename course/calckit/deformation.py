@@ -3,6 +3,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 from ._display import LiveFigure, figure_widget
 
@@ -84,11 +85,15 @@ class DeformationExplorer:
         self.fig.subplots_adjust(left=0.07, right=0.9, bottom=0.12, top=0.86, wspace=0.25)
         self.ax_in, self.ax_out = self.fig.subplots(1, 2)
         self.cax = self.fig.add_axes([0.915, 0.12, 0.015, 0.74])
+        for ax in (self.ax_in, self.ax_out):  # fewer tick labels: text is most of a full redraw
+            ax.xaxis.set_major_locator(MaxNLocator(5))
+            ax.yaxis.set_major_locator(MaxNLocator(5))
         self.cell_in, = self.ax_in.fill([], [], facecolor="gold", edgecolor="black", lw=1.5)
         self.cell_out, = self.ax_out.fill([], [], facecolor="gold", edgecolor="black", lw=1.5)
         self.title = self.fig.text(0.5, 0.95, "", ha="center", fontsize=11)
         self.live.animate(self.cell_in, self.cell_out, self.title)
         self.map_name = None
+        self.colorbar = None
         self._static = []
         self._set_map(mapping)
 
@@ -99,7 +104,6 @@ class DeformationExplorer:
         self.map_name = name
         for artist in self._static:
             artist.remove()
-        self.cax.clear()
         us = np.linspace(*m.ulim, self.cells + 1)
         vs = np.linspace(*m.vlim, self.cells + 1)
         U, V = np.meshgrid(us, vs)
@@ -107,10 +111,14 @@ class DeformationExplorer:
         centres = jacobian_determinant(m, (U[:-1, :-1] + U[1:, 1:]) / 2, (V[:-1, :-1] + V[1:, 1:]) / 2)
         mesh_in = self.ax_in.pcolormesh(U, V, np.zeros_like(centres), cmap="Greys", vmin=0, vmax=1,
                                         edgecolors="0.5", linewidth=0.4)
-        mesh_out = self.ax_out.pcolormesh(X, Y, centres, cmap="coolwarm", edgecolors="0.3",
-                                          linewidth=0.4, vmin=-np.abs(centres).max(),
-                                          vmax=np.abs(centres).max())
-        self.fig.colorbar(mesh_out, cax=self.cax, label="det $J$")
+        # The scale starts at 0 (or below, for a map that flips orientation somewhere), so the
+        # colours show how much each cell grows or shrinks.
+        mesh_out = self.ax_out.pcolormesh(X, Y, centres, cmap="viridis", edgecolors="0.3", linewidth=0.4,
+                                          vmin=min(0.0, float(centres.min())), vmax=float(centres.max()))
+        if self.colorbar is None:
+            self.colorbar = self.fig.colorbar(mesh_out, cax=self.cax, label="det $J$")
+        else:  # reuse the colorbar: building a new one costs a third of a frame
+            self.colorbar.update_normal(mesh_out)
         self._static = [mesh_in, mesh_out]
         self.ax_in.set(xlim=m.ulim, ylim=m.vlim, xlabel=f"${m.names[0]}$", ylabel=f"${m.names[1]}$")
         self.ax_in.set_title("before: the $(%s, %s)$ plane" % m.names, fontsize=10)

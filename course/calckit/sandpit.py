@@ -65,7 +65,7 @@ def _rotated(rng, low, high):
     return R @ np.diag([low, high]) @ R.T
 
 
-def local_minima(landscape, points=241, steps=60):
+def local_minima(landscape, points=161, steps=40):
     """Every local minimum inside the domain, deepest first: grid points lower than their eight
     neighbours, each polished by Newton steps (gradient steps where the Hessian is not
     positive definite)."""
@@ -187,7 +187,7 @@ class SandpitView:
     direction, and the phone once found (or when revealed)."""
 
     def __init__(self, seed=0, difficulty="bowl", tolerance=0.1):
-        self.live = LiveFigure(6.0, 6.0, dpi=80)
+        self.live = LiveFigure(6.5, 6.5, dpi=90)
         self.fig = self.live.fig
         self.fig.subplots_adjust(left=0.1, right=0.97, bottom=0.08, top=0.93)
         self.ax = self.fig.add_subplot()
@@ -215,13 +215,14 @@ class SandpitView:
 
     def reveal(self, show=True):
         """Show (or hide again) the landscape's contours under the sand."""
-        for artist in self._revealed:
-            artist.remove()
-        self._revealed = []
-        if show:
-            X, Y, Z = self._grid
-            self._revealed = [self.ax.contour(X, Y, Z, levels=20, cmap="viridis_r", linewidths=0.8)]
-        self.live.invalidate()
+        if self._revealed or show:  # the sand itself never changes: redraw only when it must
+            for artist in self._revealed:
+                artist.remove()
+            self._revealed = []
+            if show:
+                X, Y, Z = self._grid
+                self._revealed = [self.ax.contour(X, Y, Z, levels=20, cmap="viridis_r", linewidths=0.8)]
+            self.live.invalidate()
         return self._draw()
 
     def probe(self, x, y):
@@ -283,7 +284,9 @@ def sandpit_game(seed=0, difficulty="bowl"):
     from ipyevents import Event
 
     view = SandpitView(seed, difficulty)
-    image = widgets.Image(format="png", layout=widgets.Layout(cursor="crosshair"))
+    width, _ = view.live.canvas.get_width_height()
+    # Shown at its own size (not stretched to the page), so it stays sharp.
+    image = widgets.Image(format="png", layout=widgets.Layout(width=f"{width}px", cursor="crosshair"))
     readout = widgets.HTML()
     level = widgets.Dropdown(options=DIFFICULTIES, value=difficulty, description="landscape")
     seed_box = widgets.BoundedIntText(value=seed, min=0, max=10**9, description="seed",
