@@ -8,6 +8,8 @@ from .functions import EXAMPLES, Example, get_example
 from .gradient import GradientExplorer, gradient_explorer
 from .graphs import plot_function_and_derivative
 from .secant import SecantExplorer, secant_explorer, secant_slope
+from .network import Network
+from .neurons import NeuronExplorer, TrainingExplorer, neuron_explorer, training_explorer
 from .sandpit import DIFFICULTIES, Landscape, Sandpit, SandpitView, sandpit_game
 from .step_size import (
     StepSizeExplorer,
@@ -28,4 +30,5 @@ __all__ = [
     "SURFACES", "Surface", "get_surface", "GradientExplorer", "gradient_explorer",
     "MAPS", "DeformationExplorer", "deformation_explorer",
     "DIFFICULTIES", "Landscape", "Sandpit", "SandpitView", "sandpit_game",
+    "Network", "NeuronExplorer", "TrainingExplorer", "neuron_explorer", "training_explorer",
 ]
