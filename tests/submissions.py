@@ -65,3 +65,31 @@ def with_cell(code, after=None, nb=None, assignment=ASSIGNMENT):
 def tree_digest(folder):
     return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def answered(assignment, grade_id, code):
+    """The solution with one answer cell replaced by `code` (how a student would write it)."""
+    nb = solution(assignment)
+    cells = [c for c in nb.cells if nbgrader_meta(c).get("grade_id") == grade_id]
+    assert len(cells) == 1, grade_id
+    cells[0].source = code.strip("\n")
+    return nb
+
+
+def check_mistake(result, tests, test, words, feedback_page, assignment, unaffected=None):
+    """A registered mistake loses points on its own test, and every failing case names it; the
+    tests in `unaffected` (by default all the others) keep every point. (Where later functions
+    call earlier ones, a mistake in an earlier one may cost points further down too.)"""
+    assert result.status == "graded", result.problem
+    unaffected = [g for g in tests if g != test] if unaffected is None else unaffected
+    for grade_id in [test] + list(unaffected):
+        verdict = result.tests[grade_id]
+        if grade_id == test:
+            assert verdict.points < points_of(grade_id, assignment), f"kept every point of {grade_id}"
+            failed = [c for c in verdict.cases if not c.passed]
+            unnamed = [f"{c.label}: {c.message} (named: {c.mistake})" for c in failed
+                       if words not in (c.mistake or "")]
+            assert failed and not unnamed, "\n".join(unnamed)
+        else:
+            assert verdict.points == points_of(grade_id, assignment), (grade_id, verdict.cases)
+    assert words in feedback_page.read_text()

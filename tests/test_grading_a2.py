@@ -4,22 +4,13 @@ and is named in the feedback."""
 import pytest
 
 from autograder.grade import grade_assignment
-from conftest import nbgrader_meta
-from submissions import blank, points_of, solution, submit
+from conftest import REPO
+from submissions import answered, blank, check_mistake, points_of, solution, submit
 
 pytestmark = pytest.mark.slow
 ASSIGNMENT = "a2_jacobians"
 TESTS = ["test_gradient", "test_jacobian", "test_hessian", "test_polar_jacobian",
          "test_classify_stationary_point"]
-
-
-def answered(grade_id, code):
-    """The solution with one answer cell replaced by `code`."""
-    nb = solution(ASSIGNMENT)
-    cells = [c for c in nb.cells if nbgrader_meta(c).get("grade_id") == grade_id]
-    assert len(cells) == 1
-    cells[0].source = code.strip("\n")
-    return nb
 
 
 # (student, test it should lose points on, words the feedback must use, the student's code)
@@ -171,17 +162,12 @@ def graded(tmp_path_factory):
     submit(submissions, "solution", solution(ASSIGNMENT), assignment=ASSIGNMENT)
     submit(submissions, "blank", blank(ASSIGNMENT), assignment=ASSIGNMENT)
     for student, test, _, code in MISTAKES:
-        submit(submissions, student, answered(test.removeprefix("test_"), code), assignment=ASSIGNMENT)
+        submit(submissions, student, answered(ASSIGNMENT, test.removeprefix("test_"), code), assignment=ASSIGNMENT)
     (base / "secret").write_text("a2-secret-0123456789abcdef\n")
-    results, _ = grade_assignment(REPO_ROOT(), ASSIGNMENT, submissions, base / "out",
+    results, _ = grade_assignment(REPO, ASSIGNMENT, submissions, base / "out",
                                   db_url=f"sqlite:///{base / 'gradebook.db'}", workers=2,
                                   secret_file=base / "secret", log=lambda *_: None)
     return {r.student_id: r for r in results}, base
-
-
-def REPO_ROOT():
-    from conftest import REPO
-    return REPO
 
 
 def test_points_add_up_to_ten():
@@ -197,16 +183,5 @@ def test_solution_full_marks_and_blank_zero(graded):
 @pytest.mark.parametrize("student, test, words, code", MISTAKES, ids=[m[0] for m in MISTAKES])
 def test_each_mistake_loses_its_own_points_and_is_named(graded, student, test, words, code):
     results, base = graded
-    result = results[student]
-    assert result.status == "graded", result.problem
-    for grade_id in TESTS:
-        verdict = result.tests[grade_id]
-        if grade_id == test:
-            assert verdict.points < points_of(grade_id, ASSIGNMENT), f"{student} kept every point of {grade_id}"
-            failed = [c for c in verdict.cases if not c.passed]
-            unnamed = [f"{c.label}: {c.message} (named: {c.mistake})" for c in failed if words not in (c.mistake or "")]
-            assert failed and not unnamed, "\n".join(unnamed)
-        else:
-            assert verdict.points == points_of(grade_id, ASSIGNMENT), (grade_id, verdict.cases)
-    page = (base / "out" / "feedback" / student / f"{ASSIGNMENT}.html").read_text()
-    assert words in page
+    check_mistake(results[student], TESTS, test, words,
+                  base / "out" / "feedback" / student / f"{ASSIGNMENT}.html", ASSIGNMENT)

@@ -1,0 +1,199 @@
+"""Assignment 3 end to end: the solution scores full marks, the blank release 0, and each
+registered mistake, written the way a student would write it, loses points on its own test (the
+tests before it keep theirs) and is named in the feedback."""
+import pytest
+
+from autograder.grade import grade_assignment
+from conftest import REPO
+from submissions import answered, blank, check_mistake, points_of, solution, submit
+
+pytestmark = pytest.mark.slow
+ASSIGNMENT = "a3_backpropagation"
+TESTS = ["test_sigma", "test_feed_forward", "test_cost", "test_backpropagate", "test_train"]
+
+SIGMA = """
+def sigma(z):
+    return 1 / (1 + np.exp(-z))
+
+"""
+BACKPROP_START = """
+def backpropagate(weights, biases, x, y):
+    activations, zs = feed_forward(weights, biases, x)
+    N = x.shape[1]
+    L = len(weights)
+"""
+TRAIN_LOOP = """
+    for step in range(n_steps):
+        dW, db = backpropagate(weights, biases, x, y)
+"""
+
+MISTAKES = [
+    ("sigma_sign", "test_sigma", "Sign error", """
+def sigma(z):
+    return 1 / (1 + np.exp(z))
+
+def d_sigma(z):
+    return sigma(z) * (1 - sigma(z))
+"""),
+    ("d_sigma_of_z", "test_sigma", "apply σ first", SIGMA + """
+def d_sigma(z):
+    return z * (1 - z)
+"""),
+    ("d_sigma_no_square", "test_sigma", "Missing a square", SIGMA + """
+def d_sigma(z):
+    return np.exp(-z) / (1 + np.exp(-z))
+"""),
+    ("ff_without_input", "test_feed_forward", "start with the input", """
+def feed_forward(weights, biases, a0):
+    activations = []
+    zs = []
+    a = a0
+    for i in range(len(weights)):
+        z = weights[i] @ a + biases[i]
+        a = sigma(z)
+        zs.append(z)
+        activations.append(a)
+    return activations, zs
+"""),
+    ("ff_linear_last", "test_feed_forward", "last layer needs its activation", """
+def feed_forward(weights, biases, a0):
+    activations, zs = [a0], []
+    for i, (W, b) in enumerate(zip(weights, biases)):
+        z = np.dot(W, activations[-1]) + b
+        zs.append(z)
+        if i < len(weights) - 1:
+            activations.append(sigma(z))
+        else:
+            activations.append(z)
+    return activations, zs
+"""),
+    ("ff_no_bias", "test_feed_forward", "biases are missing", """
+def feed_forward(weights, biases, a0):
+    activations, zs = [a0], []
+    for W in weights:
+        zs.append(W @ activations[-1])
+        activations.append(sigma(zs[-1]))
+    return activations, zs
+"""),
+    ("cost_no_mean", "test_cost", "Missing 1/N", """
+def cost(weights, biases, x, y):
+    activations, zs = feed_forward(weights, biases, x)
+    return float(np.sum((activations[-1] - y) ** 2))
+"""),
+    ("cost_np_mean", "test_cost", "np.mean divides", """
+def cost(weights, biases, x, y):
+    activations, zs = feed_forward(weights, biases, x)
+    return float(np.mean((activations[-1] - y) ** 2))
+"""),
+    ("bp_no_N", "test_backpropagate", "Missing 1/N", BACKPROP_START + """
+    delta = 2 * (activations[-1] - y) * d_sigma(zs[-1])
+    dW, db = [0] * L, [0] * L
+    for l in reversed(range(L)):
+        dW[l] = delta @ activations[l].T
+        db[l] = np.sum(delta, axis=1, keepdims=True)
+        if l > 0:
+            delta = weights[l].T @ delta * d_sigma(zs[l - 1])
+    return dW, db
+"""),
+    ("bp_no_two", "test_backpropagate", "Missing factor 2", BACKPROP_START + """
+    delta = (activations[-1] - y) / N * d_sigma(zs[-1])
+    dW, db = [0] * L, [0] * L
+    for l in reversed(range(L)):
+        dW[l] = delta @ activations[l].T
+        db[l] = np.sum(delta, axis=1, keepdims=True)
+        if l > 0:
+            delta = weights[l].T @ delta * d_sigma(zs[l - 1])
+    return dW, db
+"""),
+    ("bp_transposed", "test_backpropagate", "transposed", BACKPROP_START + """
+    delta = 2 * (activations[-1] - y) / N * d_sigma(zs[-1])
+    dW, db = [0] * L, [0] * L
+    for l in reversed(range(L)):
+        dW[l] = activations[l] @ delta.T
+        db[l] = np.sum(delta, axis=1, keepdims=True)
+        if l > 0:
+            delta = weights[l].T @ delta * d_sigma(zs[l - 1])
+    return dW, db
+"""),
+    ("bp_bias_mean", "test_backpropagate", "averaged", BACKPROP_START + """
+    delta = 2 * (activations[-1] - y) / N * d_sigma(zs[-1])
+    dW, db = [0] * L, [0] * L
+    for l in reversed(range(L)):
+        dW[l] = delta @ activations[l].T
+        db[l] = np.mean(delta, axis=1, keepdims=True)
+        if l > 0:
+            delta = weights[l].T @ delta * d_sigma(zs[l - 1])
+    return dW, db
+"""),
+    ("bp_d_sigma_of_a", "test_backpropagate", "applied to the activation", BACKPROP_START + """
+    delta = 2 * (activations[-1] - y) / N * d_sigma(activations[-1])
+    dW, db = [0] * L, [0] * L
+    for l in reversed(range(L)):
+        dW[l] = delta @ activations[l].T
+        db[l] = np.sum(delta, axis=1, keepdims=True)
+        if l > 0:
+            delta = weights[l].T @ delta * d_sigma(activations[l])
+    return dW, db
+"""),
+    ("train_in_place", "test_train", "in place", """
+def train(weights, biases, x, y, learning_rate, n_steps):
+    cost_history = [cost(weights, biases, x, y)]
+""" + TRAIN_LOOP + """
+        for l in range(len(weights)):
+            weights[l] -= learning_rate * dW[l]
+            biases[l] -= learning_rate * db[l]
+        cost_history.append(cost(weights, biases, x, y))
+    return weights, biases, cost_history
+"""),
+    ("train_no_start", "test_train", "n_steps + 1", """
+def train(weights, biases, x, y, learning_rate, n_steps):
+    cost_history = []
+""" + TRAIN_LOOP + """
+        weights = [W - learning_rate * g for W, g in zip(weights, dW)]
+        biases = [b - learning_rate * g for b, g in zip(biases, db)]
+        cost_history.append(cost(weights, biases, x, y))
+    return weights, biases, cost_history
+"""),
+    ("train_uphill", "test_train", "against the gradient", """
+def train(weights, biases, x, y, learning_rate, n_steps):
+    cost_history = [cost(weights, biases, x, y)]
+""" + TRAIN_LOOP + """
+        weights = [W + learning_rate * g for W, g in zip(weights, dW)]
+        biases = [b + learning_rate * g for b, g in zip(biases, db)]
+        cost_history.append(cost(weights, biases, x, y))
+    return weights, biases, cost_history
+"""),
+]
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    base = tmp_path_factory.mktemp("a3")
+    submissions = base / "submitted"
+    submit(submissions, "solution", solution(ASSIGNMENT), assignment=ASSIGNMENT)
+    submit(submissions, "blank", blank(ASSIGNMENT), assignment=ASSIGNMENT)
+    for student, test, _, code in MISTAKES:
+        submit(submissions, student, answered(ASSIGNMENT, test.removeprefix("test_"), code), assignment=ASSIGNMENT)
+    (base / "secret").write_text("a3-secret-0123456789abcdef\n")
+    results, info = grade_assignment(REPO, ASSIGNMENT, submissions, base / "out",
+                                     db_url=f"sqlite:///{base / 'gradebook.db'}", workers=2,
+                                     secret_file=base / "secret", log=lambda *_: None)
+    return {r.student_id: r for r in results}, base
+
+
+def test_points_add_up_to_ten():
+    assert [points_of(t, ASSIGNMENT) for t in TESTS] == [1, 2, 1, 4, 2]
+
+
+def test_solution_full_marks_and_blank_zero(graded):
+    results, _ = graded
+    assert results["solution"].status == "graded" and results["solution"].score == 10, results["solution"].tests
+    assert results["blank"].status == "graded" and results["blank"].score == 0
+
+
+@pytest.mark.parametrize("student, test, words, code", MISTAKES, ids=[m[0] for m in MISTAKES])
+def test_each_mistake_loses_its_own_points_and_is_named(graded, student, test, words, code):
+    results, base = graded
+    check_mistake(results[student], TESTS, test, words,
+                  base / "out" / "feedback" / student / f"{ASSIGNMENT}.html", ASSIGNMENT,
+                  unaffected=TESTS[:TESTS.index(test)])
