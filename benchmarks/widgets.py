@@ -60,6 +60,14 @@ def main():
     cases["SandpitView.click + PNG (a probe)"] = lambda: (view.click(*next(clicks)), view.live.png())
     seeds = iter(range(10**4))
     cases["SandpitView.new_game bumpy + PNG"] = lambda: (view.new_game(next(seeds), "bumpy"), view.live.png())
+    # Week 3
+    neuron = calckit.NeuronExplorer()
+    weights = iter(np.linspace(-5, 5, 10**4))
+    cases["NeuronExplorer.update + PNG (move a weight)"] = \
+        lambda: (neuron.update(w1=next(weights), w2=0.5, b=0.2), neuron.live.png())
+    training = calckit.TrainingExplorer("wave")
+    cases["TrainingExplorer.train(20 steps) + PNG (a Play tick)"] = \
+        lambda: (training.train(20, 2.0), training.live.png())
     print(f"{'case':48s} {'median ms':>10s} {'max ms':>8s}")
     for name, call in cases.items():
         median, worst = timed(call)

@@ -191,6 +191,43 @@ def test_sandpit_click_and_typed_probes(lab, browser):
     page.close()
 
 
+def test_training_plays_pauses_and_resets(lab, browser):
+    """The live training widget: ▶ trains in ticks while the notebook stays responsive, ⏸ stops it,
+    Reset starts again from step 0."""
+    page = open_page(browser, lab,
+                     "lab/tree/course/week3_chain_rule_and_neural_networks/03_training_a_network.ipynb?reset")
+    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
+    run_all(page)
+    box = page.locator(".widget-vbox:has(.widget-play)").first
+    box.wait_for(timeout=60_000)
+    wait_until_every_cell_ran(page)
+    readout = box.locator(".widget-html").last
+    steps = lambda: int(readout.inner_text().split("after ")[1].split(" steps")[0])
+    assert steps() == 0
+    buttons = box.locator(".widget-play button")
+    buttons.nth(0).click()                                            # play
+    page.wait_for_function("el => /after ([1-9][0-9]{2,}) steps/.test(el.innerText)",
+                           arg=readout.element_handle(), timeout=30_000)  # 100 steps or more
+    # the kernel still answers while training runs: a cell typed now executes, and training goes on
+    type_answer(page, "# Your experiments here.", "print(6 * 7)")
+    answered = run_cell(page, "print(6 * 7)")
+    assert "42" in answered.locator(".jp-OutputArea").inner_text()
+    before = steps()
+    page.wait_for_function(f"el => parseInt(el.innerText.split('after ')[1]) > {before}",
+                           arg=readout.element_handle(), timeout=15_000)
+    buttons.nth(1).click()                                            # pause
+    page.wait_for_timeout(600)
+    paused = steps()
+    page.wait_for_timeout(1000)
+    assert steps() == paused and paused >= 100 and paused % 20 == 0
+    page.screenshot(path=SHOTS / "training-paused.png")
+    box.get_by_role("button", name="Reset").click()
+    page.wait_for_function("el => el.innerText.includes('after 0 steps')", arg=readout.element_handle(),
+                           timeout=15_000)
+    assert page.locator(ERROR).count() == 0 and page.console_errors == [], page.console_errors
+    page.close()
+
+
 def test_formgrader_lists_the_assignments(lab, browser):
     page = open_page(browser, lab, "formgrader/manage_assignments")
     assignments = sorted(p.name for p in (REPO / "source").iterdir() if p.is_dir())
