@@ -131,6 +131,61 @@ def train_with_own_loop(weights, biases, x, y, learning_rate, n_steps):
     return ws, bs, history
 
 
+# --- a4_taylor ----------------------------------------------------------------------------------------
+
+def taylor_by_polyval(derivatives, a, x):
+    import math
+    coefficients = [d / math.factorial(k) for k, d in enumerate(derivatives)][::-1]
+    value = np.polyval(coefficients, np.asarray(x, dtype=float) - a)
+    return float(value) if np.ndim(value) == 0 else value
+
+
+def maclaurin_exp_direct(x, n):
+    import math
+    x = np.asarray(x, dtype=float)
+    value = sum(x ** k / math.factorial(k) for k in range(n + 1))
+    return float(value) if np.ndim(value) == 0 else value
+
+
+def maclaurin_sin_direct(x, n):
+    import math
+    x = np.asarray(x, dtype=float)
+    value = sum((-1) ** (k // 2) * x ** k / math.factorial(k) for k in range(1, n + 1, 2)) + 0 * x
+    return float(value) if np.ndim(value) == 0 else value
+
+
+def lagrange_by_gamma(M, a, x, n):
+    import math
+    value = M * np.abs(np.subtract(x, a)) ** (n + 1) / math.gamma(n + 2)
+    return float(value) if np.ndim(value) == 0 else value
+
+
+def linearise_by_rows(f, x0, h=1e-5):
+    x0 = np.array(x0, dtype=float)
+    f0 = f(x0)
+    rows = []
+    for i in range(len(f0)):
+        row = []
+        for j in range(len(x0)):
+            step = np.zeros(len(x0))
+            step[j] = h
+            row.append((f(x0 + step)[i] - f(x0 - step)[i]) / (2 * h))
+        rows.append(row)
+    J = np.array(rows)
+    return lambda x: f0 + J.dot(np.asarray(x) - x0)
+
+
+def quadratic_from_nested_differences(f, x0, h=1e-4):
+    x0 = np.asarray(x0, dtype=float)
+    e = h * np.eye(len(x0))
+    grad = lambda p: np.array([(f(p + ei) - f(p - ei)) / (2 * h) for ei in e])
+    g = grad(x0)
+    H = np.column_stack([(grad(x0 + ej) - grad(x0 - ej)) / (2 * h) for ej in e])
+    H = (H + H.T) / 2
+    f0 = f(x0)
+    return lambda x: float(f0 + g.dot(x - x0) + 0.5 * (x - x0).dot(H).dot(x - x0))
+
+
 ALTERNATIVES = {
     "a2_jacobians": {
         "test_gradient": [("gradient", gradient_in_place)],
@@ -145,6 +200,13 @@ ALTERNATIVES = {
         "test_cost": [("cost", cost_by_norm)],
         "test_backpropagate": [("backpropagate", backpropagate_with_einsum)],
         "test_train": [("train", train_with_own_loop)],
+    },
+    "a4_taylor": {
+        "test_taylor_polynomial": [("taylor_polynomial", taylor_by_polyval)],
+        "test_maclaurin": [("maclaurin_exp", maclaurin_exp_direct), ("maclaurin_sin", maclaurin_sin_direct)],
+        "test_lagrange_remainder_bound": [("lagrange_remainder_bound", lagrange_by_gamma)],
+        "test_linearise": [("linearise", linearise_by_rows)],
+        "test_quadratic_approximation": [("quadratic_approximation", quadratic_from_nested_differences)],
     },
 }
 TESTED = [(a, t) for a, tests in ALTERNATIVES.items() for t in tests]
@@ -185,5 +247,6 @@ def test_every_registered_mistake_loses_points_for_every_student(compiled, assig
         for name, implementation, message in reference.mistakes:
             mistaken = run_reference(namespace, hidden, seed, (name, implementation))
             assert failures(reference, mistaken), f"seed {seed}: the mistake {message[:60]!r} passes"
-            assert all(c.outcome == "returned" for c in mistaken.cases), \
-                f"seed {seed}: the mistake {message[:60]!r} raises instead of returning a wrong answer"
+            # Matched by its values somewhere (a transposed Jacobian may also raise where shapes differ).
+            assert any(c.outcome == "returned" for c in mistaken.cases), \
+                f"seed {seed}: the mistake {message[:60]!r} only raises, so no answer could be matched to it"
