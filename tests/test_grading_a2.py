@@ -112,13 +112,13 @@ def polar_jacobian(r, theta):
     ("classify_swapped", "test_classify_stationary_point", "wrong way round", """
 def classify_stationary_point(H, tol=1e-8):
     lam = np.linalg.eigvalsh(H)
+    if lam.max() > tol and lam.min() < -tol:
+        return "saddle"
     if np.any(abs(lam) <= tol):
         return "degenerate"
     if (lam < 0).all():
         return "minimum"
-    if (lam > 0).all():
-        return "maximum"
-    return "saddle"
+    return "maximum"
 """),
     ("classify_never_degenerate", "test_classify_stationary_point", "never return", """
 def classify_stationary_point(H, tol=1e-8):
@@ -130,27 +130,65 @@ def classify_stationary_point(H, tol=1e-8):
     else:
         return "saddle"
 """),
+    ("classify_degenerate_last", "test_classify_stationary_point", "before minimum and maximum", """
+def classify_stationary_point(H, tol=1e-8):
+    lam = np.linalg.eigvalsh(H)
+    if all(lam > 0):
+        return "minimum"
+    if all(lam < 0):
+        return "maximum"
+    if any(abs(lam) <= tol):
+        return "degenerate"
+    return "saddle"
+"""),
+    ("classify_degenerate_first", "test_classify_stationary_point", "check for a saddle first", """
+def classify_stationary_point(H, tol=1e-8):
+    lam = np.linalg.eigvalsh(H)
+    if np.any(np.abs(lam) <= tol):
+        return "degenerate"
+    if np.all(lam > 0):
+        return "minimum"
+    if np.all(lam < 0):
+        return "maximum"
+    return "saddle"
+"""),
     ("classify_diagonal", "test_classify_stationary_point", "diagonal entries", """
 def classify_stationary_point(H, tol=1e-8):
     d = np.diag(H)
+    if d.max() > tol and d.min() < -tol:
+        return "saddle"
     if np.any(np.abs(d) <= tol):
         return "degenerate"
     if np.all(d > 0):
         return "minimum"
-    if np.all(d < 0):
-        return "maximum"
-    return "saddle"
+    return "maximum"
 """),
     ("classify_tol_no_abs", "test_classify_stationary_point", "absolute value", """
 def classify_stationary_point(H, tol=1e-8):
     lam = np.linalg.eigvalsh(H)
     if any(0 <= v <= tol for v in lam):
         return "degenerate"
+    if any(v > 0 for v in lam) and any(v < 0 for v in lam):
+        return "saddle"
     if all(v > 0 for v in lam):
         return "minimum"
-    if all(v < 0 for v in lam):
-        return "maximum"
-    return "saddle"
+    return "maximum"
+"""),
+    ("hessian_ignores_h", "test_hessian", "ignore the h", """
+def hessian(f, x, h=1e-4):
+    h = 1e-4
+    n = len(x)
+    H = np.zeros((n, n))
+    for i in range(n):
+        for j in range(i, n):
+            ei = np.zeros(n); ei[i] = h
+            ej = np.zeros(n); ej[j] = h
+            if i == j:
+                H[i, i] = (f(x + ei) - 2 * f(x) + f(x - ei)) / h**2
+            else:
+                H[i, j] = (f(x + ei + ej) - f(x + ei - ej) - f(x - ei + ej) + f(x - ei - ej)) / (4 * h**2)
+                H[j, i] = H[i, j]
+    return H
 """),
 ]
 

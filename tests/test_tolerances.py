@@ -74,13 +74,11 @@ def polar_jacobian_stacked(r, theta):
 
 def classify_by_sorted_eigenvalues(H, tol=1e-8):
     values = np.sort(np.linalg.eigvals(H).real)
+    if values[0] < -tol < tol < values[-1]:
+        return "saddle"
     if np.min(np.abs(values)) <= tol:
         return "degenerate"
-    if values[0] > 0:
-        return "minimum"
-    if values[-1] < 0:
-        return "maximum"
-    return "saddle"
+    return "minimum" if values[0] > 0 else "maximum"
 
 
 # --- a3_backpropagation ---------------------------------------------------------------------------

@@ -82,14 +82,15 @@ def gradient_explorer(surface="hill and hole", x0=0.5, y0=0.5):
 
     explorer = GradientExplorer(surface)
     controls = {
-        "x0": widgets.FloatSlider(value=x0, min=-1.5, max=1.5, step=0.05, description="x₀"),
-        "y0": widgets.FloatSlider(value=y0, min=-1.5, max=1.5, step=0.05, description="y₀"),
+        "x0": widgets.FloatSlider(value=x0, min=-2.0, max=2.0, step=0.01, description="x₀"),
+        "y0": widgets.FloatSlider(value=y0, min=-2.0, max=2.0, step=0.01, description="y₀"),
         "surface": widgets.Dropdown(options=list(SURFACES), value=surface, description="f(x, y)"),
     }
 
     def readout(r):
-        if r["slope"] < 1e-9:
-            return "∇f = 0: a <b>stationary point</b>, no direction is uphill"
+        if r["slope"] < 0.01:  # the sliders move in steps of 0.01: as close to ∇f = 0 as they get
+            return (f"|∇f| = {r['slope']:.4f} ≈ 0: (next to) a <b>stationary point</b>, where no direction "
+                    "is uphill")
         return (f"steepest ascent along ({r['uphill'][0]:+.3f}, {r['uphill'][1]:+.3f}); "
                 f"a step of length 0.01 that way raises f by about <b>{0.01 * r['slope']:.4f}</b>")
 
