@@ -125,13 +125,17 @@ def compare(got, expected):
     return close(value, expected.value, expected.spec["rtol"], expected.spec["atol"])
 
 
+MISTAKE_RTOL, MISTAKE_ATOL = 1e-6, 1e-9   # at least this loose when recognising a mistake
+
+
 def same_outcome(got, mistaken):
-    """Whether the student's outcome is what a registered mistake gives. A case's `check=` judges
-    against an independent reference, not against the value it is handed, so a mistake's value is
-    matched by approximate equality instead."""
-    if mistaken.spec.get("check") is None:
-        return compare(got, mistaken)[0]
-    plain = Case(mistaken.label, {**mistaken.spec, "check": None}, mistaken.name)
+    """Whether the student's outcome is what a registered mistake gives. A mistake written another
+    way rounds differently, so it is matched at least to MISTAKE_RTOL even where the case itself is
+    stricter. A case's `check=` judges against an independent reference, not against the value it is
+    handed, so a mistake's value is matched by approximate equality instead."""
+    spec = {**mistaken.spec, "check": None, "rtol": max(mistaken.spec["rtol"], MISTAKE_RTOL),
+            "atol": max(mistaken.spec["atol"], MISTAKE_ATOL)}
+    plain = Case(mistaken.label, spec, mistaken.name)
     plain.outcome, plain.value, plain.error_type = mistaken.outcome, mistaken.value, mistaken.error_type
     return compare(got, plain)[0]
 

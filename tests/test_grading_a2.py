@@ -109,6 +109,16 @@ def polar_jacobian(r, theta):
 def polar_jacobian(r, theta):
     return np.array([[np.cos(theta), r * np.sin(theta)], [np.sin(theta), r * np.cos(theta)]])
 """),
+    ("polar_by_differences", "test_polar_jacobian", "finite-difference estimate", """
+def polar_jacobian(r, theta):
+    h = 1e-5
+    J = np.zeros((2, 2))
+    J[:, 0] = [((r + h) * np.cos(theta) - (r - h) * np.cos(theta)) / (2 * h),
+               ((r + h) * np.sin(theta) - (r - h) * np.sin(theta)) / (2 * h)]
+    J[:, 1] = [(r * np.cos(theta + h) - r * np.cos(theta - h)) / (2 * h),
+               (r * np.sin(theta + h) - r * np.sin(theta - h)) / (2 * h)]
+    return J
+"""),
     ("classify_swapped", "test_classify_stationary_point", "wrong way round", """
 def classify_stationary_point(H, tol=1e-8):
     lam = np.linalg.eigvalsh(H)

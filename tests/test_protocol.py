@@ -423,3 +423,18 @@ def test_where_two_mistakes_fit_a_case_the_one_fitting_more_cases_is_named():
     assert [c.mistake for c in verdict.cases] == ["zero is not positive", None]
     verdict = grade(hidden, reference, "def sign(x): return 1.0")
     assert [c.mistake for c in verdict.cases] == ["always 1", "always 1"]
+
+
+def test_a_mistake_written_another_way_is_named_despite_a_strict_case():
+    """The case demands 1e-12; the student's version of the registered mistake differs from the
+    registered one by rounding (~1e-11): still recognised, still failing."""
+    hidden = """
+    @hidden
+    def test(t):
+        t.call("slope", 0.7, rtol=1e-12, atol=0)
+        t.mistake("slope", lambda x: (np.sin(x + 1e-5) - np.sin(x - 1e-5)) / 2e-5, "finite differences")
+    """
+    reference = "def slope(x): return float(np.cos(x))"
+    student = "def slope(x): return float((np.sin(x + 1e-5) - np.sin(x)) / 1e-5 / 2 + (np.sin(x) - np.sin(x - 1e-5)) / 2e-5)"
+    verdict = grade(hidden, reference, student)
+    assert verdict.points == 0 and verdict.cases[0].mistake == "finite differences"
