@@ -135,7 +135,27 @@ def cost(weights, biases, x, y):
             delta = weights[l].T @ delta * d_sigma(activations[l])
     return dW, db
 """),
-    ("train_in_place", "test_train", "in place", """
+    ("bp_no_output_slope", "test_backpropagate", "output layer's error", BACKPROP_START + """
+    delta = 2 * (activations[-1] - y) / N
+    dW, db = [0] * L, [0] * L
+    for l in reversed(range(L)):
+        dW[l] = delta @ activations[l].T
+        db[l] = np.sum(delta, axis=1, keepdims=True)
+        if l > 0:
+            delta = weights[l].T @ delta * d_sigma(zs[l - 1])
+    return dW, db
+"""),
+    ("bp_wrong_z", "test_backpropagate", "that layer's z", BACKPROP_START + """
+    delta = 2 * (activations[-1] - y) / N * d_sigma(zs[-1])
+    dW, db = [0] * L, [0] * L
+    for l in reversed(range(L)):
+        dW[l] = delta @ activations[l].T
+        db[l] = np.sum(delta, axis=1, keepdims=True)
+        if l > 0:
+            delta = weights[l].T @ delta * d_sigma(zs[l])
+    return dW, db
+"""),
+    ("train_in_place", "test_train", "changed the caller's weights", """
 def train(weights, biases, x, y, learning_rate, n_steps):
     cost_history = [cost(weights, biases, x, y)]
 """ + TRAIN_LOOP + """

@@ -67,9 +67,9 @@ class Network:
         """Load all parameters from one vector (the order of `flat`)."""
         at = 0
         for i, (W, b) in enumerate(zip(self.weights, self.biases)):
-            self.weights[i] = theta[at:at + W.size].reshape(W.shape)
+            self.weights[i] = theta[at:at + W.size].reshape(W.shape).copy()
             at += W.size
-            self.biases[i] = theta[at:at + b.size].reshape(b.shape)
+            self.biases[i] = theta[at:at + b.size].reshape(b.shape).copy()
             at += b.size
 
 
@@ -77,15 +77,17 @@ def finite_difference_gradient(network, x, y, h=1e-6):
     """The cost's gradient by central differences, one parameter at a time: 2P cost evaluations."""
     theta = network.flat()
     grad = np.empty_like(theta)
-    for i in range(theta.size):
-        shifted = theta.copy()
-        shifted[i] += h
-        network.set_flat(shifted)
-        up = network.cost(x, y)
-        shifted[i] -= 2 * h
-        network.set_flat(shifted)
-        grad[i] = (up - network.cost(x, y)) / (2 * h)
-    network.set_flat(theta)
+    try:
+        for i in range(theta.size):
+            shifted = theta.copy()
+            shifted[i] += h
+            network.set_flat(shifted)
+            up = network.cost(x, y)
+            shifted[i] -= 2 * h
+            network.set_flat(shifted)
+            grad[i] = (up - network.cost(x, y)) / (2 * h)
+    finally:  # an interrupted check must not leave a parameter shifted
+        network.set_flat(theta)
     return grad
 
 

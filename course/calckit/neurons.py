@@ -7,7 +7,7 @@ from .network import Network, sigma
 
 class NeuronExplorer:
     """The output a = σ(w₁x₁ + w₂x₂ + b) of one neuron, as a colour over the plane, with the
-    line where z = 0 (a = ½) and the weight vector w, which is perpendicular to it."""
+    line where z = 0 (a = ½) and the direction of w (an arrow of length 1), perpendicular to it."""
 
     def __init__(self, extent=3.0, points=120):
         axis = np.linspace(-extent, extent, points)
@@ -37,8 +37,11 @@ class NeuronExplorer:
             foot = -b / norm**2 * np.array([w1, w2])
             along = np.array([-w2, w1]) / norm * 3 * self.extent
             self.line.set_data([foot[0] - along[0], foot[0] + along[0]], [foot[1] - along[1], foot[1] + along[1]])
-            self.arrow.xy = tuple(np.clip(foot + np.array([w1, w2]) / norm, -self.extent, self.extent))
-            self.arrow.set_position(tuple(np.clip(foot, -self.extent, self.extent)))
+            # From the line's foot when it is in view, else from the origin; never clipped end by end,
+            # which would turn the arrow away from w.
+            start = foot if np.all(np.abs(foot) <= self.extent - 1) else np.zeros(2)
+            self.arrow.xy = tuple(start + np.array([w1, w2]) / norm)
+            self.arrow.set_position(tuple(start))
         else:
             self.line.set_data([], [])
             self.arrow.xy = self.arrow.xyann = (0, 0)
@@ -104,6 +107,9 @@ class TrainingExplorer:
         self.y = TARGETS[self.target](self.x)
         self.network = Network([1, self.hidden, 1], seed=self.seed, scale=2.0)
         self.steps = 0
+        if self.ax_cost.get_xlim()[1] != 1000:
+            self.ax_cost.set_xlim(0, 1000)
+            self.live.invalidate()
         self.history = [self.network.cost(self.inputs, self.y)]
         return self.update()
 
