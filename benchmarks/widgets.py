@@ -68,6 +68,15 @@ def main():
     training = calckit.TrainingExplorer("wave")
     cases["TrainingExplorer.train(20 steps) + PNG (a Play tick)"] = \
         lambda: (training.train(20, 2.0), training.live.png())
+    # Week 4
+    taylor = calckit.TaylorExplorer("log(1 + x)")
+    degrees = iter(list(range(26)) * 1000)
+    cases["TaylorExplorer.update + PNG (change the degree)"] = \
+        lambda: (taylor.update(degree=next(degrees), a=0.2), taylor.live.png())
+    plane = calckit.TaylorSurfaceExplorer("hill and hole")
+    points = iter(np.linspace(-1.4, 1.4, 10**4))
+    cases["TaylorSurfaceExplorer.update + PNG (3-D, full redraw)"] = \
+        lambda: (plane.update(x0=next(points), y0=0.2), plane.live.png())
     print(f"{'case':48s} {'median ms':>10s} {'max ms':>8s}")
     for name, call in cases.items():
         median, worst = timed(call)

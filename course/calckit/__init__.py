@@ -20,6 +20,7 @@ from .step_size import (
     step_size_explorer,
 )
 from .surfaces import SURFACES, Surface, get_surface
+from .taylor import SERIES, TaylorExplorer, TaylorSurfaceExplorer, taylor_explorer, taylor_surface_explorer
 
 __all__ = [
     "EXAMPLES", "Example", "get_example",
@@ -31,4 +32,5 @@ __all__ = [
     "MAPS", "DeformationExplorer", "deformation_explorer",
     "DIFFICULTIES", "Landscape", "Sandpit", "SandpitView", "sandpit_game",
     "Network", "NeuronExplorer", "TrainingExplorer", "neuron_explorer", "training_explorer",
+    "SERIES", "TaylorExplorer", "TaylorSurfaceExplorer", "taylor_explorer", "taylor_surface_explorer",
 ]
