@@ -178,7 +178,7 @@ def encode(value, depth=0):
         return bool(value)
     if isinstance(value, np.ndarray):
         if value.dtype.kind in "biufc":
-            data = np.ascontiguousarray(value)
+            data = np.ascontiguousarray(value).reshape(value.shape)  # ascontiguousarray makes 0-d 1-d
             return {"__ndarray__": base64.b64encode(data.tobytes()).decode(),
                     "dtype": data.dtype.str, "shape": list(data.shape)}
         return {"__ndarray_object__": [encode(v, depth + 1) for v in value.ravel().tolist()],

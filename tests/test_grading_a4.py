@@ -147,6 +147,23 @@ def linearise(f, x0, h=1e-5):
         return f(x) + J @ (x - x0)
     return L
 """),
+    ("lin_ignores_h", "test_linearise", "ignore the h", """
+def linearise(f, x0, h=1e-5):
+    h = 1e-5
+""" + JAC + """
+    def L(x):
+        return f(x0) + J @ (x - x0)
+    return L
+"""),
+    ("quad_ignores_h", "test_quadratic_approximation", "ignore the h", """
+def quadratic_approximation(f, x0, h=1e-4):
+    h = 1e-4
+""" + GRAD_HESS + """
+    def Q(x):
+        d = x - x0
+        return f(x0) + g @ d + 0.5 * d @ H @ d
+    return Q
+"""),
     ("quad_no_half", "test_quadratic_approximation", "needs its ½", """
 def quadratic_approximation(f, x0, h=1e-4):
 """ + GRAD_HESS + """

@@ -32,7 +32,7 @@ def grade(hidden, reference_code, student_code, points=3.0, seed=7):
 def test_encoding_round_trips_plain_data():
     values = [1, 2.5, float("nan"), -np.inf, 1 + 2j, True, None, "saddle", np.float32(3.5),
               np.arange(6).reshape(2, 3), np.array([True, False]), (np.eye(2), [np.ones(3), 4]),
-              {"a": np.zeros(2)}]
+              {"a": np.zeros(2)}, np.array(2.5), np.array(7)]
     for value in values:
         back = decode(encode(value))
         if isinstance(value, float) and np.isnan(value):
@@ -43,7 +43,7 @@ def test_encoding_round_trips_plain_data():
             assert np.array_equal(back["a"], value["a"])
         else:
             assert np.array_equal(back, value)
-            if isinstance(value, np.ndarray):  # arrays keep dtype and shape; scalars become Python numbers
+            if isinstance(value, np.ndarray):  # arrays keep dtype and shape (0-d too); scalars become Python numbers
                 assert back.dtype == value.dtype and back.shape == value.shape
     assert "function" in repr(decode(encode(lambda x: x)))
 

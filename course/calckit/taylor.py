@@ -204,8 +204,9 @@ class TaylorSurfaceExplorer:
         quadratic = linear + 0.5 * np.einsum("ij,jk,ik->i", d, H, d)
         self.err_plane.set_data(self.distances, np.maximum(np.abs(exact - linear), 1e-16))
         self.err_quad.set_data(self.distances, np.maximum(np.abs(exact - quadratic), 1e-16))
-        at = np.searchsorted(self.distances, 0.1)
-        e_lin, e_quad = float(abs(exact - linear)[at]), float(abs(exact - quadratic)[at])
+        tenth = 0.1 * DIRECTION                       # the readout's errors, exactly 0.1 away
+        e_lin = float(abs(s.f(x0 + tenth[0], y0 + tenth[1]) - (f0 + tenth @ g)))
+        e_quad = float(abs(s.f(x0 + tenth[0], y0 + tenth[1]) - (f0 + tenth @ g + 0.5 * tenth @ H @ tenth)))
         self.title.set_text(f"at ({x0:.2f}, {y0:.2f}): 0.1 away, the plane is off by {e_lin:.1e}, "
                             f"the quadratic by {e_quad:.1e}")
         return {"f": f0, "gradient": g, "hessian": H, "plane_error": e_lin, "quadratic_error": e_quad}
