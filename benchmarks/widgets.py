@@ -77,6 +77,11 @@ def main():
     points = iter(np.linspace(-1.4, 1.4, 10**4))
     cases["TaylorSurfaceExplorer.update + PNG (3-D, full redraw)"] = \
         lambda: (plane.update(x0=next(points), y0=0.2), plane.live.png())
+    # Week 5
+    newton = calckit.NewtonExplorer("x**2 - 2")
+    starts = iter(np.linspace(0.5, 2.5, 10**4))
+    cases["NewtonExplorer.update + PNG (move x0, 8 steps)"] = \
+        lambda: (newton.update(x0=next(starts), steps=8), newton.live.png())
     print(f"{'case':48s} {'median ms':>10s} {'max ms':>8s}")
     for name, call in cases.items():
         median, worst = timed(call)

@@ -9,6 +9,7 @@ from .gradient import GradientExplorer, gradient_explorer
 from .graphs import plot_function_and_derivative
 from .secant import SecantExplorer, secant_explorer, secant_slope
 from .network import Network
+from .newton import ROOT_PROBLEMS, NewtonExplorer, newton_explorer, newton_iterates
 from .neurons import NeuronExplorer, TrainingExplorer, neuron_explorer, training_explorer
 from .sandpit import DIFFICULTIES, Landscape, Sandpit, SandpitView, sandpit_game
 from .step_size import (
@@ -33,4 +34,5 @@ __all__ = [
     "DIFFICULTIES", "Landscape", "Sandpit", "SandpitView", "sandpit_game",
     "Network", "NeuronExplorer", "TrainingExplorer", "neuron_explorer", "training_explorer",
     "SERIES", "TaylorExplorer", "TaylorSurfaceExplorer", "taylor_explorer", "taylor_surface_explorer",
+    "ROOT_PROBLEMS", "NewtonExplorer", "newton_explorer", "newton_iterates",
 ]
