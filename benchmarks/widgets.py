@@ -82,6 +82,10 @@ def main():
     starts = iter(np.linspace(0.5, 2.5, 10**4))
     cases["NewtonExplorer.update + PNG (move x0, 8 steps)"] = \
         lambda: (newton.update(x0=next(starts), steps=8), newton.live.png())
+    descent = calckit.DescentExplorer("bowl")
+    rates = iter(np.geomspace(0.003, 1.0, 10**4))
+    cases["DescentExplorer.update + PNG (move the rate)"] = \
+        lambda: (descent.update(learning_rate=next(rates), steps=100), descent.live.png())
     print(f"{'case':48s} {'median ms':>10s} {'max ms':>8s}")
     for name, call in cases.items():
         median, worst = timed(call)

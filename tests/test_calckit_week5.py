@@ -47,3 +47,20 @@ def test_explorer_draws_one_tangent_per_step():
     r = explorer.update(x0=0.0, steps=6, problem="x**3 - 2*x + 2")
     assert r["iterates"] == [0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 0.0]
     assert explorer.live.png().startswith(b"\x89PNG")
+
+
+def test_gradient_descent_limit_is_two_over_the_largest_eigenvalue():
+    from calckit.descent import DescentExplorer, descent_path, newton_path
+    from calckit.surfaces import SURFACES
+    bowl = SURFACES["bowl"]                                   # Hessian diag(2, 4): limit 0.5
+    start = np.array([1.0, 1.0])
+    for rate, converges in [(0.45, True), (0.499, True), (0.501, False), (0.7, False)]:
+        path = descent_path(bowl.gradient, start, rate, 3000)
+        assert (bowl.f(*path[-1]) < 1e-6) == converges, rate
+    # one Newton step reaches the stationary point of a quadratic, minimum or saddle alike
+    for name in ("bowl", "saddle"):
+        s = SURFACES[name]
+        assert np.allclose(newton_path(s.gradient, s.hessian, start, 1)[-1], 0)
+    explorer = DescentExplorer("bowl")
+    assert not explorer.update(0.1, 50)["ran_away"] and explorer.update(0.6, 50)["ran_away"]
+    assert explorer.live.png().startswith(b"\x89PNG")

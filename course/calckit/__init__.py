@@ -3,6 +3,7 @@
 Each widget separates an ordinary, fast update function (tested headless in
 tests/test_calckit.py) from the ipywidgets wiring that calls it.
 """
+from .descent import DescentExplorer, descent_explorer, descent_path, newton_path
 from .deformation import MAPS, DeformationExplorer, deformation_explorer
 from .functions import EXAMPLES, Example, get_example
 from .gradient import GradientExplorer, gradient_explorer
@@ -35,4 +36,5 @@ __all__ = [
     "Network", "NeuronExplorer", "TrainingExplorer", "neuron_explorer", "training_explorer",
     "SERIES", "TaylorExplorer", "TaylorSurfaceExplorer", "taylor_explorer", "taylor_surface_explorer",
     "ROOT_PROBLEMS", "NewtonExplorer", "newton_explorer", "newton_iterates",
+    "DescentExplorer", "descent_explorer", "descent_path", "newton_path",
 ]
