@@ -86,6 +86,10 @@ def main():
     rates = iter(np.geomspace(0.003, 1.0, 10**4))
     cases["DescentExplorer.update + PNG (move the rate)"] = \
         lambda: (descent.update(learning_rate=next(rates), steps=100), descent.live.png())
+    lagrange = calckit.LagrangeExplorer()
+    positions = iter(np.linspace(-1.5, 1.5, 10**4))
+    cases["LagrangeExplorer.update + PNG (slide the point)"] = \
+        lambda: (lagrange.update(s=next(positions)), lagrange.live.png())
     print(f"{'case':48s} {'median ms':>10s} {'max ms':>8s}")
     for name, call in cases.items():
         median, worst = timed(call)

@@ -64,3 +64,23 @@ def test_gradient_descent_limit_is_two_over_the_largest_eigenvalue():
     explorer = DescentExplorer("bowl")
     assert not explorer.update(0.1, 50)["ran_away"] and explorer.update(0.6, 50)["ran_away"]
     assert explorer.live.png().startswith(b"\x89PNG")
+
+
+@pytest.mark.parametrize("name", ["the lecture's example", "a line across a bowl"])
+def test_lagrange_problems_match_sympy_and_the_widget_finds_parallel_gradients(name):
+    from calckit.lagrange import PROBLEMS, LagrangeExplorer
+    y = sp.Symbol("y")
+    p = PROBLEMS[name]
+    f, g = sp.sympify(p.f_expr), sp.sympify(p.g_expr)
+    for point in [(0.3, -0.4), (1.1, 0.6)]:
+        at = {x: point[0], y: point[1]}
+        assert np.allclose([float(sp.diff(f, v).subs(at)) for v in (x, y)], p.grad_f(*point), rtol=1e-12)
+        assert np.allclose([float(sp.diff(g, v).subs(at)) for v in (x, y)], p.grad_g(*point), rtol=1e-12)
+    s = np.linspace(*p.s_range, 7)
+    assert np.allclose(p.g(*p.curve(s)), 0, atol=1e-12)        # the drawn curve is the constraint
+    explorer = LagrangeExplorer(name)
+    optimum = {"the lecture's example": 0.28956479, "a line across a bowl": 2 / 3}[name]
+    r = explorer.update(optimum)
+    assert abs(r["sin_angle"]) < 1e-6
+    assert abs(explorer.update(optimum + 0.3)["sin_angle"]) > 0.05
+    assert explorer.live.png().startswith(b"\x89PNG")

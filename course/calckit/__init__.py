@@ -9,6 +9,7 @@ from .functions import EXAMPLES, Example, get_example
 from .gradient import GradientExplorer, gradient_explorer
 from .graphs import plot_function_and_derivative
 from .secant import SecantExplorer, secant_explorer, secant_slope
+from .lagrange import PROBLEMS as CONSTRAINED, LagrangeExplorer, lagrange_explorer
 from .network import Network
 from .newton import ROOT_PROBLEMS, NewtonExplorer, newton_explorer, newton_iterates
 from .neurons import NeuronExplorer, TrainingExplorer, neuron_explorer, training_explorer
@@ -37,4 +38,5 @@ __all__ = [
     "SERIES", "TaylorExplorer", "TaylorSurfaceExplorer", "taylor_explorer", "taylor_surface_explorer",
     "ROOT_PROBLEMS", "NewtonExplorer", "newton_explorer", "newton_iterates",
     "DescentExplorer", "descent_explorer", "descent_path", "newton_path",
+    "CONSTRAINED", "LagrangeExplorer", "lagrange_explorer",
 ]

@@ -1,0 +1,112 @@
+"""Constrained optimisation: a point sliding along a constraint curve over the contours of f, with
+both gradients drawn; at a constrained optimum they are parallel."""
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from ._display import LiveFigure, figure_widget
+
+
+@dataclass(frozen=True)
+class Constrained:
+    f_expr: str            # sympy-readable in x, y (tests)
+    g_expr: str
+    label: str
+    f: Callable
+    grad_f: Callable
+    g: Callable
+    grad_g: Callable
+    curve: Callable        # s -> (x, y) on g = 0
+    s_range: tuple
+    xlim: tuple
+    ylim: tuple
+
+
+PROBLEMS = {
+    "the lecture's example": Constrained(
+        "-exp(x - y**2 + x*y)", "cosh(y) + x - 2",
+        r"f = -e^{x - y^2 + xy}\ \ \mathrm{on}\ \ \cosh y + x = 2",
+        lambda x, y: -np.exp(x - y**2 + x * y),
+        lambda x, y: -np.exp(x - y**2 + x * y) * np.array([1 + y, x - 2 * y]),
+        lambda x, y: np.cosh(y) + x - 2,
+        lambda x, y: np.array([1.0 + 0 * y, np.sinh(y)]),
+        lambda s: (2 - np.cosh(s), s), (-1.6, 1.6), (-1.0, 2.0), (-1.8, 1.8)),
+    "a line across a bowl": Constrained(
+        "x**2 + 2*y**2", "x + y - 1",
+        r"f = x^2 + 2y^2\ \ \mathrm{on}\ \ x + y = 1",
+        lambda x, y: x**2 + 2 * y**2,
+        lambda x, y: np.array([2 * x, 4 * y]),
+        lambda x, y: x + y - 1,
+        lambda x, y: np.array([1.0 + 0 * x, 1.0 + 0 * x]),
+        lambda s: (s, 1 - s), (-0.8, 1.8), (-1.0, 2.0), (-1.0, 2.0)),
+}
+
+
+class LagrangeExplorer:
+    def __init__(self, problem="the lecture's example"):
+        self.live = LiveFigure(6.5, 5.4)
+        self.fig = self.live.fig
+        self.fig.subplots_adjust(left=0.1, right=0.97, bottom=0.1, top=0.9)
+        self.ax = self.fig.add_subplot()
+        self.point, = self.ax.plot([], [], "o", color="black", zorder=5)
+        self.arrow_f = self.ax.annotate("", xy=(0, 0), xytext=(0, 0), zorder=6,
+                                        arrowprops=dict(arrowstyle="-|>", color="tab:red", lw=2))
+        self.arrow_g = self.ax.annotate("", xy=(0, 0), xytext=(0, 0), zorder=6,
+                                        arrowprops=dict(arrowstyle="-|>", color="tab:blue", lw=2))
+        self.title = self.ax.text(0.5, 1.02, "", transform=self.ax.transAxes, ha="center")
+        self.live.animate(self.point, self.arrow_f, self.arrow_g, self.title)
+        self._static = []
+        self.problem = None
+        self._set_problem(problem)
+
+    def _set_problem(self, name):
+        if name == self.problem:
+            return
+        p = PROBLEMS[name]
+        self.problem = name
+        for artist in self._static:
+            artist.remove()
+        X, Y = np.meshgrid(np.linspace(*p.xlim, 200), np.linspace(*p.ylim, 200))
+        contours = self.ax.contour(X, Y, p.f(X, Y), levels=25, cmap="viridis", linewidths=0.8)
+        s = np.linspace(*p.s_range, 400)
+        cx, cy = p.curve(s)
+        curve, = self.ax.plot(cx, cy, color="black", lw=2, label="the constraint $g = 0$")
+        self._static = [contours, curve]
+        self.ax.set(xlim=p.xlim, ylim=p.ylim, xlabel="$x$", ylabel="$y$", aspect="equal")
+        self.ax.legend(loc="lower left", fontsize=8)
+        self.ax.set_title(f"${p.label}$", fontsize=9, pad=18)
+        self.live.invalidate()
+
+    def update(self, s=0.0, problem=None):
+        if problem is not None:
+            self._set_problem(problem)
+        p = PROBLEMS[self.problem]
+        x, y = (float(v) for v in p.curve(s))
+        gf, gg = np.asarray(p.grad_f(x, y), dtype=float), np.asarray(p.grad_g(x, y), dtype=float)
+        self.point.set_data([x], [y])
+        for arrow, vector in ((self.arrow_f, gf), (self.arrow_g, gg)):
+            length = np.linalg.norm(vector)
+            tip = np.array([x, y]) + (0.6 * vector / length if length > 0 else 0)
+            arrow.xy = tuple(tip)
+            arrow.set_position((x, y))
+        # sine of the angle between the gradients: 0 when they are parallel (a constrained stationary point)
+        cross = float((gf[0] * gg[1] - gf[1] * gg[0]) / (np.linalg.norm(gf) * np.linalg.norm(gg)))
+        self.title.set_text(f"at ({x:.3f}, {y:.3f}): f = {float(p.f(x, y)):.4f}, "
+                            f"sin(angle between ∇f and ∇g) = {cross:+.3f}")
+        return {"point": (x, y), "f": float(p.f(x, y)), "sin_angle": cross,
+                "lam": float(gf @ gg / (gg @ gg))}
+
+
+def lagrange_explorer(problem="the lecture's example"):
+    """Slide along the constraint: f is stationary where ∇f (red) lines up with ∇g (blue)."""
+    import ipywidgets as widgets
+
+    explorer = LagrangeExplorer(problem)
+    controls = {
+        "s": widgets.FloatSlider(value=0.0, min=-1.5, max=1.5, step=0.01, description="along g = 0"),
+        "problem": widgets.Dropdown(options=list(PROBLEMS), value=problem, description="problem"),
+    }
+    return figure_widget(explorer, controls, lambda r: (
+        f"∇f and ∇g are {'parallel here: a constrained stationary point' if abs(r['sin_angle']) < 0.01 else 'not parallel: f still changes along the curve'}"
+        f" (best-fit λ = {r['lam']:.4f})"))
