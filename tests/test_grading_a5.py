@@ -84,6 +84,17 @@ def next_step(f, J, H):
 def next_step(f, J, H):
     return np.linalg.inv(H) @ J
 """),
+    ("nr_no_x0_check", "test_newton_raphson", "Check x0 too", """
+def newton_raphson(f, df, x0, tol=1e-10, max_iter=100):
+    xs = [x0]
+    for i in range(max_iter):
+        if df(xs[-1]) == 0:
+            raise ValueError("zero derivative")
+        xs.append(xs[-1] - f(xs[-1]) / df(xs[-1]))
+        if abs(f(xs[-1])) < tol:
+            return xs
+    raise RuntimeError("did not converge")
+"""),
     ("lagrange_sign", "test_lagrange_solve", "opposite sign", """
 def lagrange_solve(grad_f, g, grad_g, x0, lam0):
     from scipy.optimize import root
@@ -113,6 +124,23 @@ def graded(tmp_path_factory):
                                   db_url=f"sqlite:///{base / 'gradebook.db'}", workers=2,
                                   secret_file=base / "secret", log=lambda *_: None)
     return {r.student_id: r for r in results}, base
+
+
+def test_a_strategy_that_replaces_the_game_earns_nothing(tmp_path):
+    """The game runs in the student's kernel, but the grader replays the reported steps itself: a
+    next_step that swaps the game for one reporting success (or no steps) wins nothing."""
+    cheat = answered(ASSIGNMENT, "next_step", """
+def next_step(f, J, H):
+    import sys
+    sys._getframe(1).f_globals["sandpit_game"] = lambda *a, **k: {"steps": [], "problem": None, "found": True}
+    return np.zeros(2)
+""")
+    submit(tmp_path / "subs", "cheat", cheat, assignment=ASSIGNMENT)
+    (tmp_path / "secret").write_text("a5-cheat-secret-0123456789\n")
+    results, _ = grade_assignment(REPO, ASSIGNMENT, tmp_path / "subs", tmp_path / "out",
+                                  db_url=f"sqlite:///{tmp_path / 'gb.db'}", workers=1,
+                                  secret_file=tmp_path / "secret", log=lambda *_: None)
+    assert results[0].tests["test_next_step"].points == 0
 
 
 def test_points_add_up_to_ten():

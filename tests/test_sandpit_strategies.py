@@ -24,7 +24,8 @@ def game():
 def test_success_rates(game, name):
     namespace, hidden = game
     strategy, (low, high) = STRATEGIES[name]
-    solved = [bool(case.value["found"])
+    # each case's check replays the reported steps from the grader's own start and phone
+    solved = [bool(case.spec["check"](case.value, case.value, case)[0])
               for seed in range(50)
               for case in run_reference(namespace, hidden, seed, None if strategy is None else ("next_step", strategy)).cases]
     rate = np.mean(solved)
