@@ -19,7 +19,9 @@ def main():
         nb = nbformat.read(path, as_version=4)
         start = time.perf_counter()
         # Release notebooks fail their tests by design (NotImplementedError).
-        nbclient.NotebookClient(nb, kernel_name="python3", allow_errors="release" in path.parts).execute()
+        # run in the notebook's own folder, as Jupyter and nbval do (lectures read data beside them)
+        nbclient.NotebookClient(nb, kernel_name="python3", allow_errors="release" in path.parts,
+                                resources={"metadata": {"path": str(path.parent)}}).execute()
         elapsed = time.perf_counter() - start
         total += elapsed
         print(f"{elapsed:7.2f} s  {path.relative_to(REPO)}")

@@ -90,6 +90,13 @@ def main():
     positions = iter(np.linspace(-1.5, 1.5, 10**4))
     cases["LagrangeExplorer.update + PNG (slide the point)"] = \
         lambda: (lagrange.update(s=next(positions)), lagrange.live.png())
+    # Week 6
+    rng = np.random.default_rng(0)
+    x = rng.uniform(170, 230, 342)
+    fit = calckit.LineFitExplorer(x, 50 * x - 5800 + rng.normal(0, 400, x.size), 50.0)
+    slopes = iter(np.linspace(30, 70, 10**4))
+    cases["LineFitExplorer.update + PNG (342 residuals)"] = \
+        lambda: (fit.update(slope=next(slopes), intercept=-5800), fit.live.png())
     print(f"{'case':48s} {'median ms':>10s} {'max ms':>8s}")
     for name, call in cases.items():
         median, worst = timed(call)
