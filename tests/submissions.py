@@ -93,3 +93,19 @@ def check_mistake(result, tests, test, words, feedback_page, assignment, unaffec
         else:
             assert verdict.points == points_of(grade_id, assignment), (grade_id, verdict.cases)
     assert words in feedback_page.read_text()
+
+
+def grade_with_mistakes(base, assignment, mistakes):
+    """Grade the solution, the blank release and one submission per (student, test, words, code)
+    mistake, as `python -m autograder grade` does; return ({student: result}, base)."""
+    from autograder.grade import grade_assignment  # here: only the grading tests need it
+    submissions = base / "submitted"
+    submit(submissions, "solution", solution(assignment), assignment=assignment)
+    submit(submissions, "blank", blank(assignment), assignment=assignment)
+    for student, test, _, code in mistakes:
+        submit(submissions, student, answered(assignment, test.removeprefix("test_"), code), assignment=assignment)
+    (base / "secret").write_text(f"{assignment}-secret-0123456789abcdef\n")
+    results, _ = grade_assignment(REPO, assignment, submissions, base / "out",
+                                  db_url=f"sqlite:///{base / 'gradebook.db'}", workers=2,
+                                  secret_file=base / "secret", log=lambda *_: None)
+    return {r.student_id: r for r in results}, base

@@ -3,9 +3,7 @@ registered mistake, written the way a student would write it, loses points on it
 and is named in the feedback."""
 import pytest
 
-from autograder.grade import grade_assignment
-from conftest import REPO
-from submissions import answered, blank, check_mistake, points_of, solution, submit
+from submissions import check_mistake, grade_with_mistakes, points_of
 
 pytestmark = pytest.mark.slow
 ASSIGNMENT = "a2_jacobians"
@@ -205,17 +203,7 @@ def hessian(f, x, h=1e-4):
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    base = tmp_path_factory.mktemp("a2")
-    submissions = base / "submitted"
-    submit(submissions, "solution", solution(ASSIGNMENT), assignment=ASSIGNMENT)
-    submit(submissions, "blank", blank(ASSIGNMENT), assignment=ASSIGNMENT)
-    for student, test, _, code in MISTAKES:
-        submit(submissions, student, answered(ASSIGNMENT, test.removeprefix("test_"), code), assignment=ASSIGNMENT)
-    (base / "secret").write_text("a2-secret-0123456789abcdef\n")
-    results, _ = grade_assignment(REPO, ASSIGNMENT, submissions, base / "out",
-                                  db_url=f"sqlite:///{base / 'gradebook.db'}", workers=2,
-                                  secret_file=base / "secret", log=lambda *_: None)
-    return {r.student_id: r for r in results}, base
+    return grade_with_mistakes(tmp_path_factory.mktemp("a2"), ASSIGNMENT, MISTAKES)
 
 
 def test_points_add_up_to_ten():

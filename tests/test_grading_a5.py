@@ -5,7 +5,7 @@ import pytest
 
 from autograder.grade import grade_assignment
 from conftest import REPO
-from submissions import answered, blank, check_mistake, points_of, solution, submit
+from submissions import answered, check_mistake, grade_with_mistakes, points_of, submit
 
 pytestmark = pytest.mark.slow
 ASSIGNMENT = "a5_optimisation"
@@ -113,17 +113,7 @@ def lagrange_solve(grad_f, g, grad_g, x0, lam0):
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    base = tmp_path_factory.mktemp("a5")
-    submissions = base / "submitted"
-    submit(submissions, "solution", solution(ASSIGNMENT), assignment=ASSIGNMENT)
-    submit(submissions, "blank", blank(ASSIGNMENT), assignment=ASSIGNMENT)
-    for student, test, _, code in MISTAKES:
-        submit(submissions, student, answered(ASSIGNMENT, test.removeprefix("test_"), code), assignment=ASSIGNMENT)
-    (base / "secret").write_text("a5-secret-0123456789abcdef\n")
-    results, _ = grade_assignment(REPO, ASSIGNMENT, submissions, base / "out",
-                                  db_url=f"sqlite:///{base / 'gradebook.db'}", workers=2,
-                                  secret_file=base / "secret", log=lambda *_: None)
-    return {r.student_id: r for r in results}, base
+    return grade_with_mistakes(tmp_path_factory.mktemp("a5"), ASSIGNMENT, MISTAKES)
 
 
 def test_a_strategy_that_replaces_the_game_earns_nothing(tmp_path):
