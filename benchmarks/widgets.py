@@ -97,6 +97,12 @@ def main():
     slopes = iter(np.linspace(30, 70, 10**4))
     cases["LineFitExplorer.update + PNG (342 residuals)"] = \
         lambda: (fit.update(slope=next(slopes), intercept=-5800), fit.live.png())
+    centres = np.array([206, 212, 216, 220, 224, 228, 232.0])
+    density = calckit.gaussian(centres, 217, 6.9)
+    walk = calckit.GaussianFitExplorer(centres, density, np.full(7, 0.008), (200, 236), (1, 16))
+    aggressions = iter(np.geomspace(0.001, 1, 10**4))
+    cases["GaussianFitExplorer.update + PNG (300 steps)"] = \
+        lambda: (walk.update(next(aggressions), 206, 9, 300), walk.live.png())
     print(f"{'case':48s} {'median ms':>10s} {'max ms':>8s}")
     for name, call in cases.items():
         median, worst = timed(call)

@@ -39,3 +39,67 @@ def test_the_penguin_data_is_the_published_file_minus_two_incomplete_rows():
     assert rows[0] == {"species": "Adelie", "flipper_length_mm": "181", "body_mass_g": "3750"}
     counts = {s: sum(r["species"] == s for r in rows) for s in ("Adelie", "Chinstrap", "Gentoo")}
     assert counts == {"Adelie": 151, "Chinstrap": 68, "Gentoo": 123}
+
+
+def test_the_penguin_data_matches_the_file_palmerpenguins_ships():
+    from importlib.metadata import distribution
+
+    published = distribution("palmerpenguins").locate_file("palmerpenguins/data/penguins.csv")
+    with open(published) as file:
+        source = [r for r in csv.DictReader(file) if r["flipper_length_mm"] != "NA" and r["body_mass_g"] != "NA"]
+    ours = list(csv.DictReader((REPO / "course" / "week6_regression" / "penguins.csv").open()))
+    columns = ["species", "flipper_length_mm", "body_mass_g"]
+    assert [[r[c] for c in columns] for r in ours] == [[r[c] for c in columns] for r in source]
+
+
+def test_gaussian_and_its_gradient_against_scipy_and_finite_differences():
+    from scipy.stats import norm
+
+    from calckit.regression import gaussian, gaussian_gradient
+
+    x = np.linspace(-3, 9, 41)
+    np.testing.assert_allclose(gaussian(x, 2.5, 1.7), norm.pdf(x, 2.5, 1.7), rtol=1e-12)
+    h = 1e-6
+    numeric = np.array([(gaussian(x, 2.5 + h, 1.7) - gaussian(x, 2.5 - h, 1.7)) / (2 * h),
+                        (gaussian(x, 2.5, 1.7 + h) - gaussian(x, 2.5, 1.7 - h)) / (2 * h)])
+    np.testing.assert_allclose(gaussian_gradient(x, 2.5, 1.7), numeric, atol=1e-9)
+
+
+def test_histogram_density_has_poisson_errors_and_unit_area():
+    from calckit.regression import histogram_density
+
+    values = np.array([1.0, 1.5, 2.2, 2.7, 2.9, 3.5, 5.0])
+    edges = np.array([0.0, 2.0, 3.0, 6.0])
+    x, y, sigma = histogram_density(values, edges)
+    np.testing.assert_allclose(x, [1.0, 2.5, 4.5])
+    np.testing.assert_allclose(y, np.histogram(values, edges, density=True)[0])
+    np.testing.assert_allclose(sigma, np.sqrt([2, 3, 2]) / (7 * np.diff(edges)))
+
+
+def test_steepest_descent_reaches_curve_fits_minimum_and_stops_at_sigma_zero():
+    from calckit.regression import gaussian, gaussian_descent_path
+
+    rng = np.random.default_rng(5)
+    x = np.linspace(-4, 6, 21)
+    sigma = np.full(x.size, 0.01)
+    y = gaussian(x, 1.2, 1.8) + rng.normal(0, 0.01, x.size)
+    best, _ = curve_fit(gaussian, x, y, p0=(1, 2), sigma=sigma, xtol=1e-12, ftol=1e-12)
+    path = gaussian_descent_path(x, y, sigma, (0.5, 2.5), 2e-5, 2000)
+    assert path.shape == (2001, 2)
+    np.testing.assert_allclose(path[-1], best, rtol=1e-6)
+    wild = gaussian_descent_path(x, y, sigma, (0.5, 2.5), 1e-2, 50)   # far above the limit
+    assert len(wild) < 51 and np.all(wild[:, 1] > 0)
+
+
+def test_gaussian_fit_explorer_headless():
+    from calckit.regression import GaussianFitExplorer, chi_squared, gaussian
+
+    x = np.linspace(200, 230, 9)
+    sigma = np.full(x.size, 0.004)
+    y = gaussian(x, 216, 6)
+    explorer = GaussianFitExplorer(x, y, sigma, (200, 236), (1, 16))
+    r = explorer.update(0.02, 210, 9, 40)
+    assert r["completed"] and r["path"].shape == (41, 2)
+    assert r["chi2"] == pytest.approx(chi_squared(y, gaussian(x, r["mu"], r["sig"]), sigma))
+    assert r["chi2"] < explorer.chi_squared(210, 9)
+    assert explorer.live.png().startswith(b"\x89PNG")

@@ -13,7 +13,17 @@ from .lagrange import PROBLEMS as CONSTRAINED, LagrangeExplorer, lagrange_explor
 from .network import Network
 from .newton import ROOT_PROBLEMS, NewtonExplorer, newton_explorer, newton_iterates
 from .neurons import NeuronExplorer, TrainingExplorer, neuron_explorer, training_explorer
-from .regression import LineFitExplorer, line_fit_explorer, weighted_line
+from .regression import (
+    GaussianFitExplorer,
+    LineFitExplorer,
+    gaussian,
+    gaussian_descent_path,
+    gaussian_fit_explorer,
+    gaussian_gradient,
+    histogram_density,
+    line_fit_explorer,
+    weighted_line,
+)
 from .sandpit import DIFFICULTIES, Landscape, Sandpit, SandpitView, sandpit_game
 from .step_size import (
     StepSizeExplorer,
@@ -41,4 +51,6 @@ __all__ = [
     "DescentExplorer", "descent_explorer", "descent_path", "newton_path",
     "CONSTRAINED", "LagrangeExplorer", "lagrange_explorer",
     "LineFitExplorer", "line_fit_explorer", "weighted_line",
+    "GaussianFitExplorer", "gaussian", "gaussian_descent_path", "gaussian_fit_explorer", "gaussian_gradient",
+    "histogram_density",
 ]

@@ -76,3 +76,99 @@ def line_fit_explorer(x, y, sigma, xlabel="$x$", ylabel="$y$"):
     }
     return figure_widget(explorer, controls, lambda r: (
         f"χ² = <b>{r['chi2']:.5g}</b>, {r['chi2'] / r['chi2_best']:.3f} times the least-squares value"))
+
+
+# --- Nonlinear least squares: a Gaussian fitted to a histogram by steepest descent ---------------
+
+def gaussian(x, mu, sig):
+    """The normal density with mean mu and standard deviation sig."""
+    return np.exp(-((x - mu) ** 2) / (2 * sig ** 2)) / (sig * np.sqrt(2 * np.pi))
+
+
+def gaussian_gradient(x, mu, sig):
+    """Rows ∂g/∂μ and ∂g/∂σ of the normal density, shape (2, len(x))."""
+    g = gaussian(x, mu, sig)
+    return np.array([g * (x - mu) / sig ** 2, g * ((x - mu) ** 2 / sig ** 3 - 1 / sig)])
+
+
+def histogram_density(values, edges):
+    """Bin centres, density N/(n w) and its Poisson error √N/(n w) for a histogram with bins of width w."""
+    counts, edges = np.histogram(values, edges)
+    width = np.diff(edges)
+    scale = len(values) * width
+    return (edges[:-1] + edges[1:]) / 2, counts / scale, np.sqrt(counts) / scale
+
+
+def chi_squared_gradient(x, y, sigma, mu, sig):
+    """∇χ² = -2 Σ (y - g)/σ² ∇g for the Gaussian model; NaN where sig <= 0 (no Gaussian there)."""
+    if sig <= 0:
+        return np.array([np.nan, np.nan])
+    return -2 * gaussian_gradient(x, mu, sig) @ ((y - gaussian(x, mu, sig)) / np.asarray(sigma) ** 2)
+
+
+def gaussian_descent_path(x, y, sigma, start, aggression, steps):
+    """Steepest descent on χ²(μ, σ): the points visited, ending early if the walk leaves σ > 0."""
+    from .descent import descent_path
+
+    path = descent_path(lambda mu, sig: chi_squared_gradient(x, y, sigma, mu, sig), start, aggression, steps)
+    outside = np.flatnonzero(path[:, 1] <= 0)
+    return path if outside.size == 0 else path[:max(outside[0], 1)]
+
+
+class GaussianFitExplorer:
+    """Left: χ² over (μ, σ) with the steepest-descent path from a start. Right: the histogram with its
+    Poisson error bars and the Gaussian where the walk ended."""
+
+    def __init__(self, x, y, sigma, mu_range, sig_range, xlabel="$x$"):
+        self.x, self.y, self.sigma = (np.asarray(v, float) for v in (x, y, sigma))
+        self.mu_range, self.sig_range = mu_range, sig_range
+        self.live = LiveFigure(10.0, 4.4)
+        self.fig = self.live.fig
+        self.fig.subplots_adjust(left=0.07, right=0.98, bottom=0.13, top=0.86, wspace=0.25)
+        self.ax, self.ax_data = self.fig.subplots(1, 2)
+        M, S = np.meshgrid(np.linspace(*mu_range, 160), np.linspace(*sig_range, 160))
+        # χ² on the whole grid at once: broadcast the bins along a third axis
+        model = gaussian(self.x[:, None, None], M, S)
+        chi2 = np.sum(((self.y[:, None, None] - model) / self.sigma[:, None, None]) ** 2, axis=0)
+        self.ax.contour(M, S, np.log10(chi2), levels=20, cmap="viridis", linewidths=0.8)
+        self.ax.set(xlim=mu_range, ylim=sig_range, xlabel="mean $\\mu$", ylabel="width $\\sigma$",
+                    title="$\\log_{10}\\chi^2$ and the path")
+        self.path, = self.ax.plot([], [], "o-", color="tab:red", ms=2.5, lw=1)
+        self.ax_data.errorbar(self.x, self.y, self.sigma, fmt="o", color="0.3", ms=4, capsize=2)
+        margin = 3 * np.ptp(self.x) / len(self.x)
+        self.xs = np.linspace(self.x.min() - margin, self.x.max() + margin, 200)
+        self.curve, = self.ax_data.plot([], [], color="tab:red", lw=2)
+        self.ax_data.set(xlabel=xlabel, ylabel="density", ylim=(0, 1.6 * (self.y + self.sigma).max()))
+        self.title = self.fig.text(0.5, 0.93, "", ha="center")
+        self.live.animate(self.path, self.curve, self.title)
+
+    def chi_squared(self, mu, sig):
+        return chi_squared(self.y, gaussian(self.x, mu, sig), self.sigma)
+
+    def update(self, aggression, mu0, sig0, steps=50):
+        path = gaussian_descent_path(self.x, self.y, self.sigma, (mu0, sig0), aggression, steps)
+        mu, sig = path[-1]
+        chi2 = self.chi_squared(mu, sig)
+        self.path.set_data(path[:, 0], path[:, 1])
+        self.curve.set_data(self.xs, gaussian(self.xs, mu, sig))
+        left = "" if len(path) == steps + 1 else f"   (step {len(path)} left σ > 0: stopped)"
+        self.title.set_text(f"aggression {aggression:.3g}: after {len(path) - 1} steps μ = {mu:.2f}, "
+                            f"σ = {sig:.2f}, χ² = {chi2:.4g}{left}")
+        return {"path": path, "mu": mu, "sig": sig, "chi2": chi2, "completed": len(path) == steps + 1}
+
+
+def gaussian_fit_explorer(x, y, sigma, mu_range, sig_range, start, xlabel="$x$", aggression=0.03):
+    """Steepest descent on a Gaussian fit's χ²: choose the aggression and the start (μ, σ)."""
+    import ipywidgets as widgets
+
+    explorer = GaussianFitExplorer(x, y, sigma, mu_range, sig_range, xlabel)
+    controls = {
+        "aggression": widgets.FloatLogSlider(value=aggression, base=10, min=-3, max=0, step=0.05,
+                                             description="aggression", readout_format=".3g"),
+        "mu0": widgets.FloatSlider(value=start[0], min=mu_range[0], max=mu_range[1],
+                                   step=np.ptp(mu_range) / 100, description="start μ"),
+        "sig0": widgets.FloatSlider(value=start[1], min=sig_range[0],
+                                    max=sig_range[1], step=np.ptp(sig_range) / 100, description="start σ"),
+        "steps": widgets.IntSlider(value=50, min=1, max=300, description="steps"),
+    }
+    return figure_widget(explorer, controls, lambda r: f"χ² = <b>{r['chi2']:.5g}</b> at the walk's end")
