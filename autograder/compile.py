@@ -5,8 +5,10 @@ A CompiledAssignment is plain data (picklable), built once per grading run and h
 every job.
 """
 import ast
+import contextlib
 import json
 import re
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,6 +39,7 @@ class CompiledAssignment:
     tests: dict = field(default_factory=dict)        # grade_id -> TestSpec, notebook order
     answers: list = field(default_factory=list)      # grade_ids of answer cells
     harness_source: str = ""
+    data_files: dict = field(default_factory=dict)   # relative path -> bytes: files released beside it
 
     @property
     def max_score(self):
@@ -51,6 +54,7 @@ def compile_assignment(source_dir, assignment):
     nb = nbformat.read(path, as_version=4)
     compiled = CompiledAssignment(assignment, path.name, [dict(c) for c in nb.cells])
     compiled.harness_source = (Path(__file__).parent / "harness.py").read_text()
+    compiled.data_files = data_files(source_dir, path.name)
     last_answer = None
     for cell in nb.cells:
         meta = cell.metadata.get("nbgrader", {})
@@ -168,19 +172,58 @@ def check_kernel_copies(compiled):
             spec.kernel_hidden = spec.hidden
 
 
+DATA_FILES_LIMIT = 64 * 2**20   # an assignment's data travel with every job: keep them small
+
+
+def data_files(source_dir, notebook):
+    """The regular files beside the source notebook (what release copies to students), which the
+    solution may read: {relative path: bytes}. Links and checkpoints are left out."""
+    files, total = {}, 0
+    for path in sorted(source_dir.rglob("*")):
+        relative = path.relative_to(source_dir)
+        if (relative.name == notebook or path.suffix == ".ipynb" or path.is_symlink() or not path.is_file()
+                or any(part.startswith(".") for part in relative.parts)):
+            continue
+        total += path.stat().st_size
+        if total > DATA_FILES_LIMIT:
+            raise CourseError(f"the files beside {notebook} in {source_dir} exceed {DATA_FILES_LIMIT} bytes")
+        files[relative.as_posix()] = path.read_bytes()
+    return files
+
+
+@contextlib.contextmanager
+def _beside_data_files(files):
+    """Run in a fresh folder holding the assignment's data files, as the student's notebook does.
+    (The working directory is per process: a grading process runs one reference at a time.)"""
+    if not files:
+        yield
+        return
+    with tempfile.TemporaryDirectory(prefix="reference-") as folder:
+        for name, content in files.items():
+            target = Path(folder, name)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(content)
+        with contextlib.chdir(folder):
+            yield
+
+
 def reference_namespaces(compiled):
     """Execute the solution top to bottom (visible tests included, hidden blocks not) and keep,
-    for each test, the namespace as it stands where that test's hidden block would run."""
+    for each test, the namespace as it stands where that test's hidden block would run. Cells
+    after the last test are not run: no test sees them."""
     namespace = {"__name__": "__reference__"}
     snapshots = {}
-    for cell in compiled.cells:
-        if cell["cell_type"] != "code":
-            continue
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        grade_id = meta.get("grade_id")
-        if grade_id in compiled.tests:
-            exec(compile(compiled.tests[grade_id].visible, f"<{grade_id}>", "exec"), namespace)
-            snapshots[grade_id] = dict(namespace)
-        else:
-            exec(compile(cell["source"], f"<{grade_id or 'cell'}>", "exec"), namespace)
+    with _beside_data_files(compiled.data_files):
+        for cell in compiled.cells:
+            if len(snapshots) == len(compiled.tests):
+                break
+            if cell["cell_type"] != "code":
+                continue
+            meta = cell.get("metadata", {}).get("nbgrader", {})
+            grade_id = meta.get("grade_id")
+            if grade_id in compiled.tests:
+                exec(compile(compiled.tests[grade_id].visible, f"<{grade_id}>", "exec"), namespace)
+                snapshots[grade_id] = dict(namespace)
+            else:
+                exec(compile(cell["source"], f"<{grade_id or 'cell'}>", "exec"), namespace)
     return snapshots

@@ -1,5 +1,6 @@
 """Build submission folders for the grading tests."""
 import hashlib
+import shutil
 
 import nbformat
 from nbformat.v4 import new_code_cell
@@ -34,8 +35,12 @@ def blank(assignment=ASSIGNMENT):
 
 
 def submit(submissions, student, notebook=None, text=None, assignment=ASSIGNMENT):
+    """A student's folder as collected: the notebook and the data files released beside it."""
     folder = submissions / student / assignment
     folder.mkdir(parents=True)
+    for data in (REPO / "release" / assignment).iterdir():
+        if data.is_file() and data.suffix != ".ipynb":
+            shutil.copyfile(data, folder / data.name)
     target = folder / f"{assignment}.ipynb"
     if notebook is not None:
         nbformat.write(notebook, target)

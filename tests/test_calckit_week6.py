@@ -50,6 +50,8 @@ def test_the_penguin_data_matches_the_file_palmerpenguins_ships():
     ours = list(csv.DictReader((REPO / "course" / "week6_regression" / "penguins.csv").open()))
     columns = ["species", "flipper_length_mm", "body_mass_g"]
     assert [[r[c] for c in columns] for r in ours] == [[r[c] for c in columns] for r in source]
+    assert (REPO / "source" / "a6_regression" / "penguins.csv").read_bytes() == \
+        (REPO / "course" / "week6_regression" / "penguins.csv").read_bytes()
 
 
 def test_gaussian_and_its_gradient_against_scipy_and_finite_differences():

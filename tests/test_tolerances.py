@@ -228,6 +228,64 @@ def lagrange_by_own_newton(grad_f, g, grad_g, x0, lam0):
     return z[:-1], float(z[-1])
 
 
+# --- a6_regression ---------------------------------------------------------------------------------
+
+def chi_squared_by_dot(y, y_model, sigma=1.0):
+    r = np.subtract(y, y_model) / np.broadcast_to(np.asarray(sigma, dtype=float), np.shape(y))
+    return np.dot(r, r)   # a numpy float, summed in another order
+
+
+def linear_fit_centred(x, y, sigma=None):
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    w = np.full(x.size, 1.0) if sigma is None else np.full(x.size, 1.0) / np.asarray(sigma, dtype=float) ** 2
+    xw, yw = np.average(x, weights=w), np.average(y, weights=w)
+    m = np.sum(w * (x - xw) * (y - yw)) / np.sum(w * (x - xw) ** 2)
+    return m, yw - m * xw
+
+
+def linear_fit_lstsq(x, y, sigma=None):
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    s = np.ones(x.size) if sigma is None else np.broadcast_to(np.asarray(sigma, dtype=float), x.shape)
+    A = np.column_stack([x, np.ones(x.size)]) / s[:, None]
+    return tuple(np.linalg.lstsq(A, y / s, rcond=None)[0])
+
+
+def linear_fit_uncertainty_by_inverse(x, y, sigma):
+    X = np.column_stack([x, np.ones(len(x))])
+    W = np.diag(np.broadcast_to(1.0 / np.asarray(sigma, dtype=float) ** 2, (len(x),)))
+    return tuple(np.sqrt(np.diag(np.linalg.inv(X.T @ W @ X))))
+
+
+def gaussian_by_scipy(x, mu, sig):
+    from scipy.stats import norm
+    return norm.pdf(x, mu, sig)
+
+
+def gaussian_gradient_by_z(x, mu, sig):
+    z = (np.asarray(x, dtype=float) - mu) / sig
+    g = np.exp(-z * z / 2) / (sig * np.sqrt(2 * np.pi))
+    return np.vstack([g * z / sig, g * (z * z - 1) / sig])
+
+
+def steepest_descent_preallocated(x, y, mu0, sig0, aggression, n_steps):
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    path = np.empty((n_steps + 1, 2))
+    path[0] = mu0, sig0
+    for k in range(n_steps):
+        mu, sig = path[k]
+        z = (x - mu) / sig
+        g = np.exp(-z * z / 2) / (sig * np.sqrt(2 * np.pi))
+        r = y - g
+        path[k + 1] = path[k] + 2 * aggression * np.array([np.sum(r * g * z / sig), np.sum(r * g * (z * z - 1) / sig)])
+    return path
+
+
+def fit_by_least_squares(x, y, p0):
+    from scipy.optimize import least_squares
+    model = lambda p: np.exp(-((x - p[0]) ** 2) / (2 * p[1] ** 2)) / (p[1] * np.sqrt(2 * np.pi))
+    return tuple(least_squares(lambda p: y - model(p), p0).x)
+
+
 ALTERNATIVES = {
     "a2_jacobians": {
         "test_gradient": [("gradient", gradient_in_place)],
@@ -255,6 +313,14 @@ ALTERNATIVES = {
         "test_gradient_descent": [("gradient_descent", gradient_descent_preallocated)],
         "test_newton_optimise": [("newton_optimise", newton_optimise_by_inverse)],
         "test_lagrange_solve": [("lagrange_solve", lagrange_by_own_newton)],
+    },
+    "a6_regression": {
+        "test_chi_squared": [("chi_squared", chi_squared_by_dot)],
+        "test_linear_fit": [("linear_fit", linear_fit_centred), ("linear_fit", linear_fit_lstsq)],
+        "test_linear_fit_uncertainty": [("linear_fit_uncertainty", linear_fit_uncertainty_by_inverse)],
+        "test_gaussian": [("gaussian", gaussian_by_scipy), ("gaussian_gradient", gaussian_gradient_by_z)],
+        "test_steepest_descent_fit": [("steepest_descent_fit", steepest_descent_preallocated)],
+        "test_fit_with_scipy": [("fit_with_scipy", fit_by_least_squares)],
     },
 }
 TESTED = [(a, t) for a, tests in ALTERNATIVES.items() for t in tests]
