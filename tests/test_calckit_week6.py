@@ -105,3 +105,28 @@ def test_gaussian_fit_explorer_headless():
     assert r["chi2"] == pytest.approx(chi_squared(y, gaussian(x, r["mu"], r["sig"]), sigma))
     assert r["chi2"] < explorer.chi_squared(210, 9)
     assert explorer.live.png().startswith(b"\x89PNG")
+
+
+def test_bad_starts_and_error_bars_are_refused_with_a_reason():
+    from calckit.regression import GaussianFitExplorer, gaussian, gaussian_descent_path
+
+    x, y = np.array([1.0, 2.0, 3.0]), np.array([0.1, 0.3, 0.1])
+    with pytest.raises(ValueError, match="σ > 0"):
+        gaussian_descent_path(x, y, np.full(3, 0.05), (2.0, 0.0), 0.1, 5)
+    with pytest.raises(ValueError, match="empty bin"):
+        gaussian_descent_path(x, y, np.array([0.05, 0.0, 0.05]), (2.0, 1.0), 0.1, 5)
+    x = np.linspace(0, 4, 9)
+    explorer = GaussianFitExplorer(x, gaussian(x, 2, 0.5), np.full(9, 0.05), (0, 4), (0.2, 3))
+    r = explorer.update(0.005, 2.0, 1.5, 50)   # too bold for this sharp peak: the second step crosses σ = 0
+    assert not r["completed"] and len(r["path"]) == 2 and "step 2 would make σ ≤ 0" in explorer.title.get_text()
+
+
+@pytest.mark.parametrize("slope", [-40.0, 0.0, 25.0])
+def test_line_fit_explorer_accepts_any_best_slope(slope):
+    from calckit.regression import line_fit_explorer
+
+    x = np.linspace(0, 10, 12)
+    y = slope * x + 3 + np.sin(7 * x)
+    best = np.polyfit(x, y, 1)[0]
+    slider = line_fit_explorer(x, y, 1.0).children[0].children[0]
+    assert slider.min < best < slider.max and slider.step > 0

@@ -17,6 +17,12 @@ def weighted_line(x, y, sigma):
     return coefficients, np.linalg.inv(normal)
 
 
+def slope_reach(m, x, y):
+    """How far the slope slider reaches either side of the best slope m: half of m, but never less
+    than a twentieth of the data's rise over run (so a best slope near 0 still has room)."""
+    return max(abs(m) / 2, 0.05 * float(np.ptp(y)) / (float(np.ptp(x)) or 1.0)) or 1.0
+
+
 class LineFitExplorer:
     """Left: the data, your line and the best line, with your residuals drawn. Right: chi-squared
     against the slope (intercept at its best for each slope), with your slope marked."""
@@ -36,7 +42,7 @@ class LineFitExplorer:
         self.xs = xs
         self.ax.set(xlabel=xlabel, ylabel=ylabel)
         self.ax.legend(loc="upper left", fontsize=8)
-        slopes = self.m_best * np.linspace(0.5, 1.5, 201)
+        slopes = self.m_best + slope_reach(self.m_best, self.x, self.y) * np.linspace(-1, 1, 201)
         # for each slope the best intercept is the weighted mean of y - m x
         w = 1.0 / np.broadcast_to(np.asarray(sigma, float), self.x.shape) ** 2
         intercepts = [(w @ (self.y - m * self.x)) / w.sum() for m in slopes]
@@ -68,9 +74,10 @@ def line_fit_explorer(x, y, sigma, xlabel="$x$", ylabel="$y$"):
     explorer = LineFitExplorer(x, y, sigma, xlabel, ylabel)
     m, c = explorer.m_best, explorer.c_best
     spread = float(np.ptp(y))
+    reach = slope_reach(m, explorer.x, explorer.y)
     controls = {
-        "slope": widgets.FloatSlider(value=0.8 * m, min=0.5 * m, max=1.5 * m, step=abs(m) / 200, description="slope m",
-                                     readout_format=".4g"),
+        "slope": widgets.FloatSlider(value=m - 0.4 * reach, min=m - reach, max=m + reach, step=reach / 100,
+                                     description="slope m", readout_format=".4g"),
         "intercept": widgets.FloatSlider(value=c, min=c - spread, max=c + spread, step=spread / 200,
                                          description="intercept c", readout_format=".4g"),
     }
@@ -92,7 +99,8 @@ def gaussian_gradient(x, mu, sig):
 
 
 def histogram_density(values, edges):
-    """Bin centres, density N/(n w) and its Poisson error √N/(n w) for a histogram with bins of width w."""
+    """Bin centres, density N/(n w) and its Poisson error √N/(n w) for a histogram with bins of width w.
+    n counts every value, so values outside the edges lower the density, as for a density over all x."""
     counts, edges = np.histogram(values, edges)
     width = np.diff(edges)
     scale = len(values) * width
@@ -106,10 +114,20 @@ def chi_squared_gradient(x, y, sigma, mu, sig):
     return -2 * gaussian_gradient(x, mu, sig) @ ((y - gaussian(x, mu, sig)) / np.asarray(sigma) ** 2)
 
 
+def _positive_errors(sigma):
+    sigma = np.asarray(sigma, dtype=float)
+    if np.any(~(sigma > 0)):
+        raise ValueError("every error bar must be positive (an empty bin has none: merge it with a neighbour)")
+    return sigma
+
+
 def gaussian_descent_path(x, y, sigma, start, aggression, steps):
-    """Steepest descent on χ²(μ, σ): the points visited, ending early if the walk leaves σ > 0."""
+    """Steepest descent on χ²(μ, σ): the points visited, ending early if the walk leaves σ > 0 or runs away."""
     from .descent import descent_path
 
+    sigma = _positive_errors(sigma)
+    if not start[1] > 0:
+        raise ValueError(f"the start needs a width σ > 0, not {start[1]}")
     path = descent_path(lambda mu, sig: chi_squared_gradient(x, y, sigma, mu, sig), start, aggression, steps)
     outside = np.flatnonzero(path[:, 1] <= 0)
     return path if outside.size == 0 else path[:max(outside[0], 1)]
@@ -120,7 +138,7 @@ class GaussianFitExplorer:
     Poisson error bars and the Gaussian where the walk ended."""
 
     def __init__(self, x, y, sigma, mu_range, sig_range, xlabel="$x$"):
-        self.x, self.y, self.sigma = (np.asarray(v, float) for v in (x, y, sigma))
+        self.x, self.y, self.sigma = np.asarray(x, float), np.asarray(y, float), _positive_errors(sigma)
         self.mu_range, self.sig_range = mu_range, sig_range
         self.live = LiveFigure(10.0, 4.4)
         self.fig = self.live.fig
@@ -142,6 +160,10 @@ class GaussianFitExplorer:
         self.title = self.fig.text(0.5, 0.93, "", ha="center")
         self.live.animate(self.path, self.curve, self.title)
 
+    def _why_stopped(self, point, aggression):
+        step = point - aggression * chi_squared_gradient(self.x, self.y, self.sigma, *point)
+        return "would make σ ≤ 0" if np.all(np.isfinite(step)) and step[1] <= 0 else "runs away"
+
     def chi_squared(self, mu, sig):
         return chi_squared(self.y, gaussian(self.x, mu, sig), self.sigma)
 
@@ -151,7 +173,7 @@ class GaussianFitExplorer:
         chi2 = self.chi_squared(mu, sig)
         self.path.set_data(path[:, 0], path[:, 1])
         self.curve.set_data(self.xs, gaussian(self.xs, mu, sig))
-        left = "" if len(path) == steps + 1 else f"   (step {len(path)} left σ > 0: stopped)"
+        left = "" if len(path) == steps + 1 else f"   (stopped: step {len(path)} {self._why_stopped(path[-1], aggression)})"
         self.title.set_text(f"aggression {aggression:.3g}: after {len(path) - 1} steps μ = {mu:.2f}, "
                             f"σ = {sig:.2f}, χ² = {chi2:.4g}{left}")
         return {"path": path, "mu": mu, "sig": sig, "chi2": chi2, "completed": len(path) == steps + 1}
