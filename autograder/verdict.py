@@ -68,11 +68,16 @@ def judge(grade_id, max_points, namespace, hidden_source, seed, student_payload,
         if got is None or got.get("label") != expected.label:
             break  # out of step: the kernel ran different cases, so judge none of the rest
         in_step.append(got)
-    # Where one case's outcome fits several mistakes, name the one that explains the most of
+    # A mistake can only explain a case where it goes wrong: where its outcome passes the case
+    # (an unweighted fit when sigma is None), matching it would name a mistake for a slightly-off answer.
+    wrong_on = [{i for i, (c, e) in enumerate(zip(mistaken.cases, reference.cases)) if not compare(record(c), e)[0]}
+                for _, mistaken in mistakes]
+    # Where one case's outcome fits several mistakes, name the one that agrees with the most of
     # this student's outcomes (then the first registered).
     explained = [sum(same_outcome(got, mistaken.cases[i]) for i, got in enumerate(in_step)
                      if i < len(mistaken.cases)) for _, mistaken in mistakes]
-    ranked = [mistakes[i] for i in sorted(range(len(mistakes)), key=lambda i: -explained[i])]
+    order = sorted(range(len(mistakes)), key=lambda i: -explained[i])
+    ranked = [(mistakes[i][0], mistakes[i][1], wrong_on[i]) for i in order]
 
     for index, expected in enumerate(reference.cases):
         got = in_step[index] if index < len(in_step) else None
@@ -84,8 +89,8 @@ def judge(grade_id, max_points, namespace, hidden_source, seed, student_payload,
         passed, message = compare(got, expected)
         case = CaseVerdict(expected.label, passed, weight, message)
         if not passed:
-            for mistake_message, mistaken in ranked:
-                if index < len(mistaken.cases) and same_outcome(got, mistaken.cases[index]):
+            for mistake_message, mistaken, wrong in ranked:
+                if index in wrong and same_outcome(got, mistaken.cases[index]):
                     case.mistake = mistake_message
                     break
         verdict.cases.append(case)

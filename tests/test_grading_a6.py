@@ -51,6 +51,14 @@ def linear_fit(x, y, sigma=None):
     d = S * Sxx - Sx * Sx
     return (S * Sxy - Sx * Sy) / d, (Sxx * Sy - Sx * Sxy) / d
 """),
+    ("lf_polyfit_squared", "test_linear_fit", "1/sigma**4", """
+def linear_fit(x, y, sigma=None):
+    if sigma is None:
+        m, c = np.polyfit(x, y, 1)
+    else:
+        m, c = np.polyfit(x, y, 1, w=1 / np.asarray(sigma) ** 2 * np.ones(len(x)))
+    return m, c
+"""),
     ("unc_rescaled", "test_linear_fit_uncertainty", "Do not rescale", """
 def linear_fit_uncertainty(x, y, sigma):
     from scipy.optimize import curve_fit
@@ -77,6 +85,13 @@ def gaussian_gradient(x, mu, sig):
     d_mu = -(x - mu) / sig ** 2 * g
     d_sig = ((x - mu) ** 2 / sig ** 3 - 1 / sig) * g
     return np.stack([d_mu, d_sig])
+"""),
+    ("g_differences", "test_gaussian", "finite differences", GAUSSIAN + """
+def gaussian_gradient(x, mu, sig):
+    h = 1e-6
+    d_mu = (gaussian(x, mu + h, sig) - gaussian(x, mu - h, sig)) / (2 * h)
+    d_sig = (gaussian(x, mu, sig + h) - gaussian(x, mu, sig - h)) / (2 * h)
+    return np.array([d_mu, d_sig])
 """),
     ("sd_ascent", "test_steepest_descent_fit", "Wrong sign", """
 def steepest_descent_fit(x, y, mu0, sig0, aggression, n_steps):

@@ -438,3 +438,21 @@ def test_a_mistake_written_another_way_is_named_despite_a_strict_case():
     student = "def slope(x): return float((np.sin(x + 1e-5) - np.sin(x)) / 1e-5 / 2 + (np.sin(x) - np.sin(x - 1e-5)) / 2e-5)"
     verdict = grade(hidden, reference, student)
     assert verdict.points == 0 and verdict.cases[0].mistake == "finite differences"
+
+
+def test_a_mistake_is_not_named_where_it_gives_the_right_answer():
+    """An unweighted fit is right when there are no weights: a student slightly off there (here by
+    1e-7, beyond the case's 1e-9) fails the case, but is not told to use the weights."""
+    hidden = """
+    @hidden
+    def test(t):
+        t.call("mean", np.array([1.0, 2.0, 6.0]), None, rtol=1e-9)
+        t.call("mean", np.array([1.0, 2.0, 6.0]), np.array([1.0, 1.0, 2.0]), rtol=1e-9)
+        t.mistake("mean", lambda y, w: float(np.mean(y)), "use the weights")
+    """
+    reference = "def mean(y, w): return float(np.average(y, weights=w))"
+    verdict = grade(hidden, reference, "def mean(y, w): return float(np.average(y, weights=w)) * (1 + 1e-7)")
+    assert [c.passed for c in verdict.cases] == [False, False]
+    assert [c.mistake for c in verdict.cases] == [None, None]
+    verdict = grade(hidden, reference, "def mean(y, w): return float(sum(y) / len(y))")
+    assert [c.passed for c in verdict.cases] == [True, False] and verdict.cases[1].mistake == "use the weights"

@@ -256,6 +256,13 @@ def linear_fit_uncertainty_by_inverse(x, y, sigma):
     return tuple(np.sqrt(np.diag(np.linalg.inv(X.T @ W @ X))))
 
 
+def linear_fit_uncertainty_by_curve_fit(x, y, sigma):
+    from scipy.optimize import curve_fit
+    s = np.broadcast_to(np.asarray(sigma, dtype=float), np.shape(x))
+    _, covariance = curve_fit(lambda u, m, c: m * u + c, x, y, sigma=s, absolute_sigma=True)
+    return tuple(np.sqrt(np.diag(covariance)))
+
+
 def gaussian_by_scipy(x, mu, sig):
     from scipy.stats import norm
     return norm.pdf(x, mu, sig)
@@ -317,7 +324,8 @@ ALTERNATIVES = {
     "a6_regression": {
         "test_chi_squared": [("chi_squared", chi_squared_by_dot)],
         "test_linear_fit": [("linear_fit", linear_fit_centred), ("linear_fit", linear_fit_lstsq)],
-        "test_linear_fit_uncertainty": [("linear_fit_uncertainty", linear_fit_uncertainty_by_inverse)],
+        "test_linear_fit_uncertainty": [("linear_fit_uncertainty", linear_fit_uncertainty_by_inverse),
+                                        ("linear_fit_uncertainty", linear_fit_uncertainty_by_curve_fit)],
         "test_gaussian": [("gaussian", gaussian_by_scipy), ("gaussian_gradient", gaussian_gradient_by_z)],
         "test_steepest_descent_fit": [("steepest_descent_fit", steepest_descent_preallocated)],
         "test_fit_with_scipy": [("fit_with_scipy", fit_by_least_squares)],
