@@ -139,10 +139,21 @@ def same_outcome(got, mistaken):
     stricter. A case's `check=` judges against an independent reference, not against the value it is
     handed, so a mistake's value is matched by approximate equality instead."""
     spec = {**mistaken.spec, "check": None, "rtol": max(mistaken.spec["rtol"], MISTAKE_RTOL),
-            "atol": max(mistaken.spec["atol"], MISTAKE_ATOL)}
+            "atol": max(mistaken.spec["atol"], MISTAKE_ATOL, MISTAKE_RTOL * _magnitude(mistaken.value))}
     plain = Case(mistaken.label, spec, mistaken.name)
     plain.outcome, plain.value, plain.error_type = mistaken.outcome, mistaken.value, mistaken.error_type
     return compare(got, plain)[0]
+
+
+def _magnitude(value):
+    """The largest finite entry of an array-like result, else 0: entries near zero in an array
+    (a gradient where it changes sign) are matched to the array's scale, not their own."""
+    try:
+        array = np.abs(np.asarray(value, dtype=float))
+    except (TypeError, ValueError):
+        return 0.0
+    finite = array[np.isfinite(array)]
+    return float(finite.max()) if array.ndim and finite.size else 0.0
 
 
 def describe_failure(got):

@@ -456,3 +456,20 @@ def test_a_mistake_is_not_named_where_it_gives_the_right_answer():
     assert [c.mistake for c in verdict.cases] == [None, None]
     verdict = grade(hidden, reference, "def mean(y, w): return float(sum(y) / len(y))")
     assert [c.passed for c in verdict.cases] == [True, False] and verdict.cases[1].mistake == "use the weights"
+
+
+def test_a_mistake_in_an_array_is_matched_at_the_arrays_scale():
+    """Finite differences with another step differ from the registered ones by a tiny fraction of
+    the derivative's size (h² here), but by far more than 1e-6 of the entry at x = 1, where the
+    derivative is 0: still named."""
+    hidden = """
+    @hidden
+    def test(t):
+        t.call("slopes", np.linspace(-2.0, 2.0, 5), rtol=1e-12, atol=1e-14)
+        f = lambda x: x**3 - 3 * x
+        t.mistake("slopes", lambda x: (f(x + 1e-3) - f(x - 1e-3)) / 2e-3, "finite differences")
+    """
+    reference = "def slopes(x): return 3 * x**2 - 3"
+    student = "def slopes(x): return ((x + 1e-4)**3 - 3 * (x + 1e-4) - (x - 1e-4)**3 + 3 * (x - 1e-4)) / 2e-4"
+    verdict = grade(hidden, reference, student)
+    assert verdict.points == 0 and verdict.cases[0].mistake == "finite differences"
