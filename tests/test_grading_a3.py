@@ -3,7 +3,7 @@ registered mistake, written the way a student would write it, loses points on it
 tests before it keep theirs) and is named in the feedback."""
 import pytest
 
-from submissions import check_mistake, grade_with_mistakes, points_of
+from submissions import assert_in_process_agrees, check_mistake, grade_with_mistakes, points_of
 
 pytestmark = pytest.mark.slow
 ASSIGNMENT = "a3_backpropagation"
@@ -205,3 +205,8 @@ def test_each_mistake_loses_its_own_points_and_is_named(graded, student, test, w
     check_mistake(results[student], TESTS, test, words,
                   base / "out" / "feedback" / student / f"{ASSIGNMENT}.html", ASSIGNMENT,
                   unaffected=TESTS[:TESTS.index(test)])
+
+
+def test_in_process_judging_agrees_with_the_pipeline(graded):
+    results, base = graded
+    assert_in_process_agrees(results, base, ASSIGNMENT, MISTAKES)

@@ -5,7 +5,7 @@ import pytest
 
 from autograder.grade import grade_assignment
 from conftest import REPO
-from submissions import answered, check_mistake, grade_with_mistakes, points_of, submit
+from submissions import assert_in_process_agrees, answered, check_mistake, grade_with_mistakes, points_of, submit
 
 pytestmark = pytest.mark.slow
 ASSIGNMENT = "a5_optimisation"
@@ -148,3 +148,8 @@ def test_each_mistake_loses_its_own_points_and_is_named(graded, student, test, w
     results, base = graded
     check_mistake(results[student], TESTS, test, words,
                   base / "out" / "feedback" / student / f"{ASSIGNMENT}.html", ASSIGNMENT)
+
+
+def test_in_process_judging_agrees_with_the_pipeline(graded):
+    results, base = graded
+    assert_in_process_agrees(results, base, ASSIGNMENT, MISTAKES)

@@ -3,7 +3,7 @@ registered mistake, written the way a student would write it, loses points on it
 named in the feedback."""
 import pytest
 
-from submissions import check_mistake, grade_with_mistakes, points_of
+from submissions import assert_in_process_agrees, check_mistake, grade_with_mistakes, points_of
 
 pytestmark = pytest.mark.slow
 ASSIGNMENT = "a6_regression"
@@ -160,3 +160,8 @@ def test_each_mistake_loses_its_own_points_and_is_named(graded, student, test, w
     unaffected = [t for t in TESTS if t != test and t not in DOWNSTREAM.get(test, [])]
     check_mistake(results[student], TESTS, test, words,
                   base / "out" / "feedback" / student / f"{ASSIGNMENT}.html", ASSIGNMENT, unaffected)
+
+
+def test_in_process_judging_agrees_with_the_pipeline(graded):
+    results, base = graded
+    assert_in_process_agrees(results, base, ASSIGNMENT, MISTAKES)
