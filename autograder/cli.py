@@ -41,6 +41,8 @@ def build_parser():
     grade.add_argument("--db", default=None,
                        help="gradebook SQLAlchemy URL (default: sqlite gradebook.db in the course root; "
                             "PostgreSQL: postgresql+psycopg2://user:password@host/db)")
+    grade.add_argument("--force", action="store_true",
+                       help="grade every submission again, even those unchanged since the last run into OUT")
     grade.add_argument("--secret-file", type=Path, default=None,
                        help="course secret for per-student inputs (default: course.secret in the "
                             "course root, created on first use)")
@@ -95,14 +97,16 @@ def grade(root, args):
                  if getattr(args, f"limit_{name}") is not None}
     results, info = grade_assignment(root, args.assignment, args.submissions, args.out,
                                      db_url=args.db, workers=args.workers,
-                                     secret_file=args.secret_file, limit_overrides=overrides)
+                                     secret_file=args.secret_file, limit_overrides=overrides,
+                                     force=args.force)
     seconds = time.monotonic() - start
     test_ids = list(results[0].tests) if results else []
     table = write_grades_csv(results, args.out / "grades.csv", test_ids)
     report = write_report(results, info, args.out / "report.html", test_ids, seconds)
     attention = [r for r in results if r.status != "graded" or r.problem or r.notes]
     print(f"limits: {info['limits'].describe()}")
-    print(f"graded {len(results)} submissions in {seconds:.1f} s -> {table}, {report}"
+    kept = f" ({info['kept']} unchanged since the last run into {args.out}: kept)" if info["kept"] else ""
+    print(f"graded {info['graded']} of {len(results)} submissions in {seconds:.1f} s{kept} -> {table}, {report}"
           + (f"; {len(attention)} need attention (see the status column)" if attention else ""))
     if info["sandbox"].startswith("NOT"):
         print(f"WARNING: {info['sandbox']}", file=sys.stderr)

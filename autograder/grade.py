@@ -24,6 +24,7 @@ from .course import CourseError, course_config, ensure_tools_on_path, require_as
 from .job import GradingJob, SubmissionResult, grade_submission
 from .limits import resolve_limits
 from .progress import Progress
+from .results_store import ResultStore, compiled_digest, fingerprint
 from .runs import Run, clean_dead_runs
 from .seeds import load_secret, student_seeds
 from .submission import attempt_of
@@ -45,9 +46,13 @@ def student_folders(submissions):
 
 def grade_assignment(root, assignment, submissions, out, db_url=None, workers=None,
                      secret_file=None, limits=None, limit_overrides=None, use_sandbox=True, log=print,
-                     scratch_root=None):
+                     scratch_root=None, force=False):
     """Grade every student folder in `submissions`. Returns (results, info) where results is a
     list of SubmissionResult in student order and info describes the run for the report.
+
+    Each result is kept under OUT/results/ as it finishes; running again grades only the
+    submissions that are new or changed (or whose assignment, limits or seeds changed), unless
+    `force`. info["graded"] and info["kept"] count the two.
 
     limits: a Limits to use as it is; else the course's and the assignment's from
     nbgrader_config.py, with `limit_overrides` (name -> value, from the command line) on top.
@@ -64,24 +69,38 @@ def grade_assignment(root, assignment, submissions, out, db_url=None, workers=No
     limits = limits or resolve_limits(course_config(root), assignment, limit_overrides)
     clean_dead_runs(scratch_root, log=log)
     with Run(scratch_root) as run:
-        results = _grade_in_run(run, root, assignment, submissions, out, db_url, workers, secret,
-                                compiled, source, students, limits, use_sandbox)
+        results, graded = _grade_in_run(run, root, assignment, submissions, out, db_url, workers, secret,
+                                        compiled, source, students, limits, use_sandbox, force)
     info = {"assignment": assignment, "students": len(students), "workers": workers,
+            "graded": graded, "kept": len(students) - graded,
             "sandbox": sandbox.describe(use_sandbox), "db_url": _hide_password(db_url),
             "limits": limits, "run_id": run.id}
     return results, info
 
 
 def _grade_in_run(run, root, assignment, submissions, out, db_url, workers, secret, compiled,
-                  source, students, limits, use_sandbox):
+                  source, students, limits, use_sandbox, force):
+    jobs = [build_job(student, submissions / student / assignment, compiled, secret, limits, run, use_sandbox)
+            for student in students]
+    store, compiled_hash, environment = ResultStore(out), compiled_digest(compiled), sandbox.describe(use_sandbox)
+    results, pending = {}, []
+    for job in jobs:
+        key = fingerprint(job, compiled_hash, environment)
+        kept = None if force else store.load(job.student_id, key)
+        if kept is not None:
+            results[job.student_id] = kept
+        else:
+            pending.append((job, key))
 
     # Start the workers first: importing the Jupyter stack takes seconds (nbformat's schema
     # checks alone ~2.5 s here), and they can do it while this process sets up the gradebook.
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["autograder.job"])
-    pool = ProcessPoolExecutor(max_workers=min(workers, len(students)), mp_context=context,
-                               initializer=_end_with_grader, initargs=(os.getpid(),))
-    warm = [pool.submit(_warm_up) for _ in range(min(workers, len(students)))]
+    pool = None
+    if pending:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["autograder.job"])
+        pool = ProcessPoolExecutor(max_workers=min(workers, len(pending)), mp_context=context,
+                                   initializer=_end_with_grader, initargs=(os.getpid(),))
+        warm = [pool.submit(_warm_up) for _ in range(min(workers, len(pending)))]
 
     workspace = out / "workspace"
     if workspace.exists():
@@ -95,34 +114,34 @@ def _grade_in_run(run, root, assignment, submissions, out, db_url, workers, secr
     generated = {"success": True} if gradebook_is_current(db_url, assignment, compiled) else \
         api.generate_assignment(assignment, force=True, create=True)
     if not generated["success"]:
-        pool.shutdown(cancel_futures=True)
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
         raise CourseError(f"nbgrader could not record {assignment} in the gradebook {db_url}: "
                           f"{_last_line(generated.get('error') or generated.get('log'))}")
 
-    jobs = [build_job(student, submissions / student / assignment, compiled, secret, limits, run, use_sandbox)
-            for student in students]
-    results = {}
-    progress = Progress(len(jobs))
-    with pool:
-        for future in warm:
-            future.result()
-        futures = {pool.submit(grade_submission, job): job for job in jobs}
-        for future in as_completed(futures):
-            job = futures[future]
-            try:
-                result = future.result()
-            except Exception as error:  # a failure of the grader itself: this student only
-                result = SubmissionResult(job.student_id, max_score=compiled.max_score,
-                                          status=f"grading failed: {type(error).__name__}: {error}")
-                result.tests = {g: TestVerdict(g, 0.0, t.points, problem=result.status)
-                                for g, t in compiled.tests.items()}
-            results[job.student_id] = result
-            progress.step(f"{job.student_id}: {result.score:g}/{result.max_score:g}")
+    if pool is not None:
+        progress = Progress(len(pending))
+        with pool:
+            for future in warm:
+                future.result()
+            futures = {pool.submit(grade_submission, job): (job, key) for job, key in pending}
+            for future in as_completed(futures):
+                job, key = futures[future]
+                try:
+                    result = future.result()
+                    store.save(job.student_id, key, result)   # kept at once: a crash after this loses nothing
+                except Exception as error:  # a failure of the grader itself: this student only, not kept
+                    result = SubmissionResult(job.student_id, max_score=compiled.max_score,
+                                              status=f"grading failed: {type(error).__name__}: {error}")
+                    result.tests = {g: TestVerdict(g, 0.0, t.points, problem=result.status)
+                                    for g, t in compiled.tests.items()}
+                results[job.student_id] = result
+                progress.step(f"{job.student_id}: {result.score:g}/{result.max_score:g}")
 
     ordered = [results[s] for s in students]
     record_in_gradebook(db_url, assignment, compiled, ordered, workspace)
     write_feedback(assignment, ordered, out)
-    return ordered
+    return ordered, len(pending)
 
 
 def build_job(student, folder, compiled, secret, limits, run, use_sandbox=True):

@@ -1,0 +1,91 @@
+"""Resumable, idempotent grading runs (issue 13, part 2): each result is kept as its submission
+finishes; running the same command again grades only what is missing or changed, unless --force;
+a run killed part-way loses nothing that had finished."""
+import csv
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from nbgrader.api import Gradebook
+
+from autograder.grade import grade_assignment
+from autograder.limits import Limits
+from conftest import REPO
+from submissions import ASSIGNMENT, blank, solution, submit, with_answer
+
+pytestmark = pytest.mark.slow
+
+
+def grade_command(tmp_path, *extra):
+    return [sys.executable, "-m", "autograder", "grade", ASSIGNMENT, "--submissions", str(tmp_path / "subs"),
+            "--out", str(tmp_path / "out"), "--db", f"sqlite:///{tmp_path / 'gb.db'}",
+            "--secret-file", str(tmp_path / "secret"), *extra]
+
+
+def run(tmp_path, *extra):
+    done = subprocess.run(grade_command(tmp_path, *extra), cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def scores(tmp_path):
+    """grades.csv as the CLI wrote it."""
+    rows = csv.DictReader((tmp_path / "out" / "grades.csv").open())
+    return {r["student_id"]: float(r["score"]) for r in rows}
+
+
+def gradebook_scores(tmp_path):
+    with Gradebook(f"sqlite:///{tmp_path / 'gb.db'}") as gradebook:
+        return {s.student.id: s.score for s in gradebook.assignment_submissions(ASSIGNMENT)}
+
+
+def test_a_rerun_grades_only_the_changed_submission_and_force_grades_all(tmp_path):
+    (tmp_path / "secret").write_text("resume-secret-0123456789")
+    submit(tmp_path / "subs", "ann", solution())
+    bob = submit(tmp_path / "subs", "bob", blank())
+
+    def grade(**options):
+        results, info = grade_assignment(REPO, ASSIGNMENT, tmp_path / "subs", tmp_path / "out",
+                                         db_url=f"sqlite:///{tmp_path / 'gb.db'}", workers=2,
+                                         secret_file=tmp_path / "secret", log=lambda *_: None, **options)
+        return {r.student_id: r.score for r in results}, info["graded"]
+
+    assert grade() == ({"ann": 10.0, "bob": 0.0}, 2)
+    (bob / f"{ASSIGNMENT}.ipynb").write_text((tmp_path / "subs" / "ann" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").read_text())
+    assert grade() == ({"ann": 10.0, "bob": 10.0}, 1)          # ann's result kept, bob's new one
+    assert gradebook_scores(tmp_path) == {"ann": 10.0, "bob": 10.0}
+    assert grade(force=True) == ({"ann": 10.0, "bob": 10.0}, 2)
+    # other limits can change a result (a time limit, a memory cap): everything grades again
+    assert grade(limits=Limits(cell_seconds=9))[1] == 2
+
+
+def test_a_run_killed_part_way_loses_nothing_that_finished(tmp_path):
+    (tmp_path / "secret").write_text("killed-secret-0123456789")
+    wrong = with_answer("central_difference", "return (f(x + h) - f(x - h)) / (2 * h)",
+                        "return (f(x + h) - f(x)) / h")
+    students = {"ann": solution(), "bob": blank(), "cat": wrong}
+    for student, notebook in students.items():
+        submit(tmp_path / "subs", student, notebook)
+    grader = subprocess.Popen(grade_command(tmp_path, "--workers", "1"), cwd=REPO, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, start_new_session=True)
+    kept = tmp_path / "out" / "results"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not (kept.exists() and list(kept.glob("*.pickle"))):
+        time.sleep(0.05)
+    os.killpg(grader.pid, signal.SIGKILL)   # the grader and its workers, mid-run
+    grader.wait()
+    finished = sorted(p.stem for p in kept.glob("*.pickle"))
+    assert 1 <= len(finished) < len(students), finished
+
+    output = run(tmp_path, "--workers", "2")
+    assert f"graded {len(students) - len(finished)} of {len(students)} submissions" in output, output
+    final = scores(tmp_path)
+    assert final["ann"] == 10.0 and final["bob"] == 0.0 and 0 < final["cat"] < 10
+    assert gradebook_scores(tmp_path) == final    # each student once, with the kept or new result
+    start = time.monotonic()
+    again = run(tmp_path)
+    assert "graded 0 of 3 submissions" in again and "3 unchanged" in again, again
+    print(f"an unchanged re-run of 3 submissions took {time.monotonic() - start:.1f} s")
