@@ -148,21 +148,6 @@ def test_cli_empty_submissions_folder(tmp_path):
     assert done.returncode == 2 and "holds no student folders" in done.stderr
 
 
-def test_cli_grades_one_submission(tmp_path):
-    shutil.copytree(REPO / "source" / ASSIGNMENT, tmp_path / "subs" / "ann" / ASSIGNMENT)
-    (tmp_path / "secret").write_text("another-secret-0123456789")
-    done = run_cli("grade", ASSIGNMENT, "--submissions", str(tmp_path / "subs"), "--out",
-                   str(tmp_path / "out"), "--db", f"sqlite:///{tmp_path / 'gb.db'}",
-                   "--secret-file", str(tmp_path / "secret"), "--workers", "1",
-                   "--cell-seconds", "7", "--disk-bytes", "100MiB")
-    assert done.returncode == 0, done.stderr
-    rows = list(csv.DictReader((tmp_path / "out" / "grades.csv").open()))
-    assert [(r["student_id"], r["score"], r["max_score"]) for r in rows] == [("ann", "10", "10")]
-    report = (tmp_path / "out" / "report.html").read_text()
-    for used in ["7 s per cell", "100 MiB written in all", "notebooks up to 50 MiB"]:  # the limits used
-        assert used in report and used in done.stdout
-
-
 def test_a_resubmission_draws_new_inputs_and_a_regrade_the_same(tmp_path):
     """nbgrader's timestamp.txt names the attempt: same attempt, same inputs; new attempt, new."""
     (tmp_path / "secret").write_text("attempt-secret-0123456789")

@@ -58,18 +58,43 @@ def test_a_rerun_grades_only_the_changed_submission_and_force_grades_all(tmp_pat
     assert grade() == ({"ann": 10.0, "bob": 10.0}, 1)          # ann's result kept, bob's new one
     assert gradebook_scores(tmp_path) == {"ann": 10.0, "bob": 10.0}
     assert grade(force=True) == ({"ann": 10.0, "bob": 10.0}, 2)
-    # other limits can change a result (a time limit, a memory cap): everything grades again
-    assert grade(limits=Limits(cell_seconds=9))[1] == 2
+
+
+def test_what_decides_whether_a_result_is_kept(tmp_path):
+    """The fingerprint changes with the submission's content, the limits, the seeds, the sandbox
+    and the compiled assignment, and with nothing else (not the file's modification time)."""
+    from dataclasses import replace
+
+    from autograder.compile import compile_assignment
+    from autograder.job import GradingJob
+    from autograder.results_store import compiled_digest, fingerprint
+
+    folder = submit(tmp_path / "subs", "ann", solution())
+    compiled = compile_assignment(REPO / "source" / ASSIGNMENT, ASSIGNMENT)
+    job = GradingJob("ann", folder, compiled, {"test_a": 1, "test_b": 2}, Limits())
+    digest = compiled_digest(compiled)
+    key = fingerprint(job, digest, "sandboxed")
+    os.utime(folder / f"{ASSIGNMENT}.ipynb", (0, 0))
+    assert fingerprint(job, digest, "sandboxed") == key
+    different = [fingerprint(replace(job, limits=Limits(cell_seconds=9)), digest, "sandboxed"),
+                 fingerprint(replace(job, seeds={"test_a": 1, "test_b": 3}), digest, "sandboxed"),
+                 fingerprint(job, digest, "NOT SANDBOXED"),
+                 fingerprint(job, compiled_digest(replace(compiled, harness_source="# changed")), "sandboxed")]
+    (folder / "notes.txt").write_text("a new file in the folder")
+    different.append(fingerprint(job, digest, "sandboxed"))
+    assert key not in different and len(set(different)) == len(different)
 
 
 def test_a_run_killed_part_way_loses_nothing_that_finished(tmp_path):
+    """Also the CLI's report of the limits it used."""
     (tmp_path / "secret").write_text("killed-secret-0123456789")
     wrong = with_answer("central_difference", "return (f(x + h) - f(x - h)) / (2 * h)",
                         "return (f(x + h) - f(x)) / h")
     students = {"ann": solution(), "bob": blank(), "cat": wrong}
     for student, notebook in students.items():
         submit(tmp_path / "subs", student, notebook)
-    grader = subprocess.Popen(grade_command(tmp_path, "--workers", "1"), cwd=REPO, stdout=subprocess.DEVNULL,
+    limits = ("--cell-seconds", "7", "--disk-bytes", "100MiB")
+    grader = subprocess.Popen(grade_command(tmp_path, "--workers", "1", *limits), cwd=REPO, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL, start_new_session=True)
     kept = tmp_path / "out" / "results"
     deadline = time.monotonic() + 120
@@ -80,12 +105,15 @@ def test_a_run_killed_part_way_loses_nothing_that_finished(tmp_path):
     finished = sorted(p.stem for p in kept.glob("*.pickle"))
     assert 1 <= len(finished) < len(students), finished
 
-    output = run(tmp_path, "--workers", "2")
+    output = run(tmp_path, "--workers", "2", *limits)
     assert f"graded {len(students) - len(finished)} of {len(students)} submissions" in output, output
+    report = (tmp_path / "out" / "report.html").read_text()
+    for used in ["7 s per cell", "100 MiB written in all", "notebooks up to 50 MiB"]:  # the limits used
+        assert used in report and used in output
     final = scores(tmp_path)
     assert final["ann"] == 10.0 and final["bob"] == 0.0 and 0 < final["cat"] < 10
     assert gradebook_scores(tmp_path) == final    # each student once, with the kept or new result
     start = time.monotonic()
-    again = run(tmp_path)
+    again = run(tmp_path, *limits)
     assert "graded 0 of 3 submissions" in again and "3 unchanged" in again, again
     print(f"an unchanged re-run of 3 submissions took {time.monotonic() - start:.1f} s")
