@@ -64,9 +64,14 @@ def main():
                        str(course / "submitted"), "--out", str(tmp / f"out{run}"), "--db",
                        f"sqlite:///{tmp / 'ours.db'}", "--secret-file", str(tmp / "secret")],
                       env=env, cwd=REPO) for run in range(2)]
+        # the same command again: every result is unchanged and kept (OUT/results)
+        ours.append(timed([sys.executable, "-m", "autograder", "grade", ASSIGNMENT, "--submissions",
+                           str(course / "submitted"), "--out", str(tmp / "out1"), "--db",
+                           f"sqlite:///{tmp / 'ours.db'}", "--secret-file", str(tmp / "secret")],
+                          env=env, cwd=REPO))
     print(f"{count} submissions (correct / wrong central_difference / blank), {os.cpu_count()} cores")
     print(f"plain nbgrader autograde (unsandboxed, serial):      {plain:7.2f} s  ({plain / count:.2f} s each)")
-    for name, seconds in zip(["first run, new gradebook", "regrade"], ours):
+    for name, seconds in zip(["first run, new gradebook", "regrade", "unchanged re-run"], ours):
         print(f"python -m autograder grade, {name:24s} {seconds:7.2f} s  ({seconds / count:.2f} s each), "
               f"ratio plain / ours {plain / seconds:.2f}")
     print(f"nbgrader autograde with our job (sandboxed, serial): {plugged:7.2f} s  ({plugged / count:.2f} s each)")
