@@ -106,7 +106,8 @@ def grade(root, args):
     attention = [r for r in results if r.status != "graded" or r.problem or r.notes]
     print(f"limits: {info['limits'].describe()}")
     kept = f" ({info['kept']} unchanged since the last run into {args.out}: kept)" if info["kept"] else ""
-    print(f"graded {info['graded']} of {len(results)} submissions in {seconds:.1f} s{kept} -> {table}, {report}"
+    print(f"graded {info['graded']} of {len(results)} submissions in {seconds:.1f} s{kept} "
+          f"(gradebook and feedback pages {info['gradebook_seconds']:.1f} s) -> {table}, {report}"
           + (f"; {len(attention)} need attention (see the status column)" if attention else ""))
     if info["sandbox"].startswith("NOT"):
         print(f"WARNING: {info['sandbox']}", file=sys.stderr)

@@ -52,7 +52,8 @@ def grade_assignment(root, assignment, submissions, out, db_url=None, workers=No
 
     Each result is kept under OUT/results/ as it finishes; running again grades only the
     submissions that are new or changed (or whose assignment, limits or seeds changed), unless
-    `force`. info["graded"] and info["kept"] count the two.
+    `force`. info["graded"] and info["kept"] count the two; info["gradebook_seconds"] is the time
+    spent writing the gradebook and the feedback pages after the jobs.
 
     limits: a Limits to use as it is; else the course's and the assignment's from
     nbgrader_config.py, with `limit_overrides` (name -> value, from the command line) on top.
@@ -69,10 +70,11 @@ def grade_assignment(root, assignment, submissions, out, db_url=None, workers=No
     limits = limits or resolve_limits(course_config(root), assignment, limit_overrides)
     clean_dead_runs(scratch_root, log=log)
     with Run(scratch_root) as run:
-        results, graded = _grade_in_run(run, root, assignment, submissions, out, db_url, workers, secret,
+        results, graded, gradebook_seconds = _grade_in_run(run, root, assignment, submissions, out, db_url, workers, secret,
                                         compiled, source, students, limits, use_sandbox, force)
     info = {"assignment": assignment, "students": len(students), "workers": workers,
             "graded": graded, "kept": len(students) - graded,
+            "gradebook_seconds": gradebook_seconds,
             "sandbox": sandbox.describe(use_sandbox), "db_url": _hide_password(db_url),
             "limits": limits, "run_id": run.id}
     return results, info
@@ -139,9 +141,10 @@ def _grade_in_run(run, root, assignment, submissions, out, db_url, workers, secr
                 progress.step(f"{job.student_id}: {result.score:g}/{result.max_score:g}")
 
     ordered = [results[s] for s in students]
+    start = time.perf_counter()
     record_in_gradebook(db_url, assignment, compiled, ordered, workspace)
     write_feedback(assignment, ordered, out)
-    return ordered, len(pending)
+    return ordered, len(pending), time.perf_counter() - start
 
 
 def build_job(student, folder, compiled, secret, limits, run, use_sandbox=True):

@@ -10,6 +10,7 @@ import html
 import shutil
 import subprocess
 import tempfile
+import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -88,6 +89,7 @@ class SubmissionResult:
     notebook: dict | None = None     # the autograded notebook, as nbgrader stores it
     feedback_html: str | None = None # what the student receives
     seconds: float = 0.0
+    phases: dict = field(default_factory=dict)  # phase -> seconds of this job (benchmarks/grading.py)
 
 
 DISK_MIME = "application/vnd.mvcalc.autograder-disk+json"
@@ -105,6 +107,7 @@ NO_SPACE = ("No space left on device", "Errno 28")
 def grade_submission(job):
     compiled = job.compiled
     result = SubmissionResult(job.student_id, max_score=compiled.max_score)
+    clock = _PhaseClock(result.phases)
     folder_name = Path(job.submission).name
     scratch = Path(tempfile.mkdtemp(prefix="ag-", dir=job.scratch_root))
     cgroups, runtime = [], None
@@ -123,6 +126,7 @@ def grade_submission(job):
                                 "followed: " + ", ".join(skipped[:20])
                                 + (f" and {len(skipped) - 20} more" if len(skipped) > 20 else ""))
 
+        clock.done("read and copy the submission")
         nb, roles = build_execution_notebook(student_nb, compiled, job.seeds)
         sandboxed = sandbox.sandboxed(job.use_sandbox)
         if sandboxed:
@@ -139,11 +143,14 @@ def grade_submission(job):
         # Launch the kernel, then compute the reference while it boots.
         asyncio.run(manager.start_kernel(cwd=str(workdir), stdout=subprocess.DEVNULL,
                                          stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL))
+        clock.done("launch the sandboxed kernel (it boots meanwhile)")
         references = reference_namespaces(compiled)
+        clock.done("run the solution (while the kernel boots)")
         if sandboxed:
             sandbox.link_runtime(manager.provisioner.process.pid, runtime)
         run = execute.run(nb, manager, workdir, job.limits)
         result.seconds = run.seconds
+        clock.done("wait for the kernel, execute the notebook")
     finally:
         for cgroup in cgroups:
             sandbox.remove_cgroup(cgroup)
@@ -169,9 +176,23 @@ def grade_submission(job):
                                        job.seeds[grade_id], payload, problem) if spec.hidden \
             else TestVerdict(grade_id, 0.0, spec.points, problem="this test has no hidden part")
     result.score = round(sum(t.points for t in result.tests.values()), 6)
+    clock.done("clean up and judge")
     result.notebook = autograded_notebook(nb, roles, compiled, result, run)
     result.feedback_html = render_feedback(result.notebook, compiled.name, job.student_id, result)
+    clock.done("render the feedback")
     return result
+
+
+class _PhaseClock:
+    """Seconds spent in each phase of a job, in order, into `phases`."""
+
+    def __init__(self, phases):
+        self.phases, self.last = phases, time.perf_counter()
+
+    def done(self, phase):
+        now = time.perf_counter()
+        self.phases[phase] = now - self.last
+        self.last = now
 
 
 def sockets_path(run_prefix):

@@ -8,6 +8,8 @@ submission at a time; ours sandboxes every kernel and runs --workers jobs at onc
 submission at a time (what Formgrader's Autograde button does).
 """
 import os
+import pickle
+import re
 import shutil
 import subprocess
 import sys
@@ -41,7 +43,22 @@ def timed(command, **kwargs):
     elapsed = time.perf_counter() - start
     if done.returncode != 0:
         sys.exit(f"{' '.join(map(str, command))} failed:\n{done.stderr[-2000:]}")
+    timed.stdout = done.stdout
     return elapsed
+
+
+def where_the_time_goes(out, cli_output):
+    """Mean seconds per job phase, from the results the grader kept in OUT/results, and the
+    grading process's own gradebook and feedback writing, from the CLI's summary line."""
+    phases = {}
+    results = [pickle.load(path.open("rb"))[1] for path in sorted((out / "results").glob("*.pickle"))]
+    for result in results:
+        for phase, seconds in result.phases.items():
+            phases.setdefault(phase, []).append(seconds)
+    lines = [f"  {phase:45s} {sum(values) / len(values):6.2f} s" for phase, values in phases.items()]
+    gradebook = re.search(r"gradebook and feedback pages ([0-9.]+) s", cli_output)
+    lines.append(f"  {'(grader) gradebook and feedback pages, all':45s} {float(gradebook.group(1)):6.2f} s")
+    return "\n".join(lines)
 
 
 def main():
@@ -64,6 +81,7 @@ def main():
                        str(course / "submitted"), "--out", str(tmp / f"out{run}"), "--db",
                        f"sqlite:///{tmp / 'ours.db'}", "--secret-file", str(tmp / "secret")],
                       env=env, cwd=REPO) for run in range(2)]
+        breakdown = where_the_time_goes(tmp / "out1", timed.stdout)
         # the same command again: every result is unchanged and kept (OUT/results)
         ours.append(timed([sys.executable, "-m", "autograder", "grade", ASSIGNMENT, "--submissions",
                            str(course / "submitted"), "--out", str(tmp / "out1"), "--db",
@@ -76,6 +94,8 @@ def main():
               f"ratio plain / ours {plain / seconds:.2f}")
     print(f"nbgrader autograde with our job (sandboxed, serial): {plugged:7.2f} s  ({plugged / count:.2f} s each)")
     print("(ours: sandboxed, parallel, including gradebook, feedback pages and report)")
+    print("where a job's time goes (mean per submission, regrade):")
+    print(breakdown)
 
 
 if __name__ == "__main__":
