@@ -38,6 +38,9 @@ def build_parser():
                        help="where grades.csv, report.html and feedback/<student_id>/ASSIGNMENT.html go")
     grade.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                        help="submissions graded at once (default: the number of cores)")
+    grade.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                       help="run the jobs on the Dask cluster whose scheduler is at ADDRESS, e.g. "
+                            "tcp://10.0.0.5:8786 (default: --workers processes on this machine)")
     grade.add_argument("--db", default=None,
                        help="gradebook SQLAlchemy URL (default: sqlite gradebook.db in the course root; "
                             "PostgreSQL: postgresql+psycopg2://user:password@host/db)")
@@ -98,7 +101,7 @@ def grade(root, args):
     results, info = grade_assignment(root, args.assignment, args.submissions, args.out,
                                      db_url=args.db, workers=args.workers,
                                      secret_file=args.secret_file, limit_overrides=overrides,
-                                     force=args.force)
+                                     force=args.force, scheduler=args.scheduler)
     seconds = time.monotonic() - start
     test_ids = list(results[0].tests) if results else []
     table = write_grades_csv(results, args.out / "grades.csv", test_ids)
@@ -107,7 +110,7 @@ def grade(root, args):
     print(f"limits: {info['limits'].describe()}")
     kept = f" ({info['kept']} unchanged since the last run into {args.out}: kept)" if info["kept"] else ""
     print(f"graded {info['graded']} of {len(results)} submissions in {seconds:.1f} s{kept} "
-          f"(gradebook and feedback pages {info['gradebook_seconds']:.1f} s) -> {table}, {report}"
+          f"on {info['workers']} (gradebook {info['gradebook_seconds']:.1f} s) -> {table}, {report}"
           + (f"; {len(attention)} need attention (see the status column)" if attention else ""))
     if info["sandbox"].startswith("NOT"):
         print(f"WARNING: {info['sandbox']}", file=sys.stderr)

@@ -6,11 +6,10 @@ worker process, which also renders the student's feedback with nbgrader's templa
 scores are then recorded in the gradebook through nbgrader's API and the autograded
 notebooks written under OUT/workspace/autograded/.
 """
-import multiprocessing
+import dataclasses
 import os
 import shutil
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 import nbformat
@@ -20,6 +19,7 @@ from nbgrader.coursedir import CourseDirectory
 
 from . import sandbox
 from .compile import compile_assignment
+from .dispatch import DaskCluster, LocalPool
 from .course import CourseError, course_config, ensure_tools_on_path, require_assignment
 from .job import GradingJob, SubmissionResult, grade_submission
 from .limits import resolve_limits
@@ -46,15 +46,19 @@ def student_folders(submissions):
 
 def grade_assignment(root, assignment, submissions, out, db_url=None, workers=None,
                      secret_file=None, limits=None, limit_overrides=None, use_sandbox=True, log=print,
-                     scratch_root=None, force=False):
+                     scratch_root=None, force=False, scheduler=None):
     """Grade every student folder in `submissions`. Returns (results, info) where results is a
-    list of SubmissionResult in student order and info describes the run for the report.
+    list of SubmissionResult in student order (without their notebooks and feedback pages, which
+    are on disk by then) and info describes the run for the report.
 
-    Each result is kept under OUT/results/ as it finishes; running again grades only the
-    submissions that are new or changed (or whose assignment, limits or seeds changed), unless
-    `force`. info["graded"] and info["kept"] count the two; info["gradebook_seconds"] is the time
-    spent writing the gradebook and the feedback pages after the jobs.
+    Each result is kept under OUT/results/ as it finishes, and its feedback page and autograded
+    notebook written at once, so this process holds only scores however many students there are.
+    Running again grades only the submissions that are new or changed (or whose assignment,
+    limits or seeds changed), unless `force`. info["graded"] and info["kept"] count the two;
+    info["gradebook_seconds"] is the time spent writing the gradebook after the jobs.
 
+    scheduler: the address of a Dask scheduler to run the jobs on (autograder.dispatch); without
+    it, `workers` local processes.
     limits: a Limits to use as it is; else the course's and the assignment's from
     nbgrader_config.py, with `limit_overrides` (name -> value, from the command line) on top.
     scratch_root: where the run's scratch folder goes (default: the temp folder).
@@ -70,81 +74,99 @@ def grade_assignment(root, assignment, submissions, out, db_url=None, workers=No
     limits = limits or resolve_limits(course_config(root), assignment, limit_overrides)
     clean_dead_runs(scratch_root, log=log)
     with Run(scratch_root) as run:
-        results, graded, gradebook_seconds = _grade_in_run(run, root, assignment, submissions, out, db_url, workers, secret,
-                                        compiled, source, students, limits, use_sandbox, force)
-    info = {"assignment": assignment, "students": len(students), "workers": workers,
+        results, graded, gradebook_seconds, where = _grade_in_run(
+            run, root, assignment, submissions, out, db_url, workers, secret, compiled, source, students,
+            limits, use_sandbox, force, scheduler)
+    info = {"assignment": assignment, "students": len(students), "workers": where or "no workers (every result was kept)",
             "graded": graded, "kept": len(students) - graded,
             "gradebook_seconds": gradebook_seconds,
-            "sandbox": sandbox.describe(use_sandbox), "db_url": _hide_password(db_url),
+            "sandbox": sandbox_summary(results, use_sandbox), "db_url": _hide_password(db_url),
             "limits": limits, "run_id": run.id}
     return results, info
 
 
 def _grade_in_run(run, root, assignment, submissions, out, db_url, workers, secret, compiled,
-                  source, students, limits, use_sandbox, force):
+                  source, students, limits, use_sandbox, force, scheduler):
     jobs = [build_job(student, submissions / student / assignment, compiled, secret, limits, run, use_sandbox)
             for student in students]
-    store, compiled_hash, environment = ResultStore(out), compiled_digest(compiled), sandbox.describe(use_sandbox)
-    results, pending = {}, []
+    # On Dask the workers' sandboxes are not known here: each result says how it was contained.
+    environment = "dask" if scheduler else sandbox.describe(use_sandbox)
+    store, compiled_hash = ResultStore(out), compiled_digest(compiled)
+    keys, pending = {}, []
     for job in jobs:
-        key = fingerprint(job, compiled_hash, environment)
+        keys[job.student_id] = key = fingerprint(job, compiled_hash, environment)
         kept = None if force else store.load(job.student_id, key)
-        if kept is not None:
-            results[job.student_id] = kept
-        else:
+        # A worker without bubblewrap graded it, where one was asked for: grade it again.
+        if kept is None or (scheduler and use_sandbox and kept.sandbox.startswith("NOT")):
             pending.append((job, key))
 
-    # Start the workers first: importing the Jupyter stack takes seconds (nbformat's schema
-    # checks alone ~2.5 s here), and they can do it while this process sets up the gradebook.
-    pool = None
+    # Start the workers first: importing the Jupyter stack takes seconds, and they can do it
+    # while this process sets up the gradebook.
+    dispatcher = None
     if pending:
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["autograder.job"])
-        pool = ProcessPoolExecutor(max_workers=min(workers, len(pending)), mp_context=context,
-                                   initializer=_end_with_grader, initargs=(os.getpid(),))
-        warm = [pool.submit(_warm_up) for _ in range(min(workers, len(pending)))]
+        dispatcher = DaskCluster(scheduler, compiled) if scheduler else \
+            LocalPool(min(workers, len(pending)))
+    where = dispatcher.describe() if dispatcher else None
 
-    workspace = out / "workspace"
-    if workspace.exists():
-        shutil.rmtree(workspace)
-    shutil.copytree(source, workspace / "source" / assignment)
-    config = course_config(root, CourseDirectory__root=str(workspace), CourseDirectory__db_url=db_url,
-                           CourseDirectory__source_directory="source")
-    api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
-    # Records the assignment and its grade cells in the gradebook (nbgrader owns that schema);
-    # costs seconds, so only when the gradebook does not already hold this version.
-    generated = {"success": True} if gradebook_is_current(db_url, assignment, compiled) else \
-        api.generate_assignment(assignment, force=True, create=True)
-    if not generated["success"]:
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
-        raise CourseError(f"nbgrader could not record {assignment} in the gradebook {db_url}: "
-                          f"{_last_line(generated.get('error') or generated.get('log'))}")
+    try:
+        workspace = out / "workspace"
+        if workspace.exists():
+            shutil.rmtree(workspace)
+        shutil.copytree(source, workspace / "source" / assignment)
+        config = course_config(root, CourseDirectory__root=str(workspace), CourseDirectory__db_url=db_url,
+                               CourseDirectory__source_directory="source")
+        api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
+        # Records the assignment and its grade cells in the gradebook (nbgrader owns that schema);
+        # costs seconds, so only when the gradebook does not already hold this version.
+        generated = {"success": True} if gradebook_is_current(db_url, assignment, compiled) else \
+            api.generate_assignment(assignment, force=True, create=True)
+        if not generated["success"]:
+            raise CourseError(f"nbgrader could not record {assignment} in the gradebook {db_url}: "
+                              f"{_last_line(generated.get('error') or generated.get('log'))}")
 
-    if pool is not None:
-        progress = Progress(len(pending))
-        with pool:
-            for future in warm:
-                future.result()
-            futures = {pool.submit(grade_submission, job): (job, key) for job, key in pending}
-            for future in as_completed(futures):
-                job, key = futures[future]
-                try:
-                    result = future.result()
-                    store.save(job.student_id, key, result)   # kept at once: a crash after this loses nothing
-                except Exception as error:  # a failure of the grader itself: this student only, not kept
-                    result = SubmissionResult(job.student_id, max_score=compiled.max_score,
-                                              status=f"grading failed: {type(error).__name__}: {error}")
-                    result.tests = {g: TestVerdict(g, 0.0, t.points, problem=result.status)
-                                    for g, t in compiled.tests.items()}
-                results[job.student_id] = result
+        results = {}
+        waiting = {job.student_id for job, _ in pending}
+        for student in students:  # kept from an earlier run: its pages again, from the store
+            if student not in waiting:
+                results[student] = write_outputs(store.load(student, keys[student]), assignment,
+                                                 compiled, out, workspace)
+        if dispatcher is not None:
+            progress = Progress(len(pending))
+            for job, key, outcome in dispatcher.run(pending):
+                if isinstance(outcome, SubmissionResult):
+                    store.save(job.student_id, key, outcome)   # kept at once: a crash after this loses nothing
+                else:  # a failure of the grader itself: this student only, not kept
+                    outcome = grader_failure(job.student_id, compiled, outcome)
+                results[job.student_id] = result = write_outputs(outcome, assignment, compiled, out, workspace)
                 progress.step(f"{job.student_id}: {result.score:g}/{result.max_score:g}")
+    finally:
+        if dispatcher is not None:
+            dispatcher.close()
 
     ordered = [results[s] for s in students]
     start = time.perf_counter()
-    record_in_gradebook(db_url, assignment, compiled, ordered, workspace)
-    write_feedback(assignment, ordered, out)
-    return ordered, len(pending), time.perf_counter() - start
+    record_in_gradebook(db_url, assignment, compiled, ordered)
+    return ordered, len(pending), time.perf_counter() - start, where
+
+
+def grader_failure(student, compiled, error):
+    result = SubmissionResult(student, max_score=compiled.max_score,
+                              status=f"grading failed: {type(error).__name__}: {error}")
+    result.tests = {g: TestVerdict(g, 0.0, t.points, problem=result.status) for g, t in compiled.tests.items()}
+    return result
+
+
+def sandbox_summary(results, use_sandbox=True):
+    """One line for the report: how student code was contained, over every result (on Dask each
+    worker sandboxes as it can, so one without bubblewrap is named with what it graded)."""
+    found = {r.sandbox for r in results if r.sandbox} or {sandbox.describe(use_sandbox)}
+    if len(found) == 1:
+        return found.pop()
+    bare = [r.student_id for r in results if r.sandbox.startswith("NOT")]
+    shown = ", ".join(bare[:20]) + (f" and {len(bare) - 20} more" if len(bare) > 20 else "")
+    return (f"NOT SANDBOXED for {len(bare)} of {len(results)} submissions ({shown}): they were graded "
+            "on workers without bubblewrap, so their code ran with resource limits only and could read "
+            "files the worker's user can read; the others were sandboxed with bubblewrap")
 
 
 def build_job(student, folder, compiled, secret, limits, run, use_sandbox=True):
@@ -153,29 +175,6 @@ def build_job(student, folder, compiled, secret, limits, run, use_sandbox=True):
     attempt = attempt_of(folder, compiled.notebook, limits.notebook_max_bytes)
     seeds = student_seeds(secret, compiled.name, student, list(compiled.tests), attempt)
     return GradingJob(student, folder, compiled, seeds, limits, use_sandbox, str(run.path), run.cgroup_prefix)
-
-
-def _end_with_grader(grader_pid):
-    """A worker ends when the grading process does, however it ends (SIGKILL included), and
-    bwrap's --die-with-parent then ends its sandbox. Without this a killed grader leaves its
-    workers behind: they and the forkserver keep each other alive, waiting for jobs."""
-    import select
-    import threading
-
-    def watch():
-        try:
-            select.select([os.pidfd_open(grader_pid)], [], [])
-        except (OSError, AttributeError):  # no pidfd (Linux < 5.3): ask every second
-            while os.path.exists(f"/proc/{grader_pid}"):
-                time.sleep(1)
-        os._exit(1)
-
-    threading.Thread(target=watch, daemon=True, name="end-with-grader").start()
-
-
-def _warm_up():
-    import autograder.job  # noqa: F401  (already imported where the forkserver preloaded it)
-    return True
 
 
 def gradebook_is_current(db_url, assignment, compiled):
@@ -191,9 +190,8 @@ def gradebook_is_current(db_url, assignment, compiled):
     return points == expected and all(sources.get(g) == t.source for g, t in compiled.tests.items())
 
 
-def record_in_gradebook(db_url, assignment, compiled, results, workspace):
-    """Scores per grade cell into nbgrader's gradebook; autograded notebooks in nbgrader's
-    layout under the run's workspace (workspace/autograded/<student>/<assignment>/)."""
+def record_in_gradebook(db_url, assignment, compiled, results):
+    """Scores per grade cell into nbgrader's gradebook."""
     notebook_id = Path(compiled.notebook).stem
     with Gradebook(db_url) as gradebook:
         for result in results:
@@ -204,19 +202,21 @@ def record_in_gradebook(db_url, assignment, compiled, results, workspace):
                 grade.auto_score = verdict.points
                 grade.needs_manual_grade = grade.manual_score is not None
             gradebook.db.commit()
-            if result.notebook is not None:
-                folder = workspace / "autograded" / result.student_id / assignment
-                folder.mkdir(parents=True, exist_ok=True)
-                nbformat.write(nbformat.from_dict(result.notebook), folder / compiled.notebook)
 
 
-def write_feedback(assignment, results, out):
-    """Each student's feedback page: rendered by the job with nbgrader's feedback template and
-    hidden-test filters, or, when the notebook could not be run, a short page saying why."""
-    for result in results:
-        target = out / "feedback" / result.student_id / f"{assignment}.html"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(result.feedback_html or _plain_feedback(assignment, result))
+def write_outputs(result, assignment, compiled, out, workspace):
+    """The student's feedback page (rendered by the job with nbgrader's feedback template and
+    hidden-test filters, or, when the notebook could not be run, a short page saying why) and
+    the autograded notebook in nbgrader's layout (workspace/autograded/<student>/<assignment>/).
+    Returns the result without them, which is all the rest of the run needs."""
+    target = out / "feedback" / result.student_id / f"{assignment}.html"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(result.feedback_html or _plain_feedback(assignment, result))
+    if result.notebook is not None:
+        folder = workspace / "autograded" / result.student_id / assignment
+        folder.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nbformat.from_dict(result.notebook), folder / compiled.notebook)
+    return dataclasses.replace(result, notebook=None, feedback_html=None)
 
 
 def _plain_feedback(assignment, result):

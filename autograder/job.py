@@ -23,7 +23,8 @@ from .compile import CompiledAssignment, reference_namespaces
 from .feedback import render_feedback
 from .harness import MIME
 from .limits import Limits, size
-from .submission import SubmissionError, copy_regular_files, open_submission, read_regular_file
+from .submission import (PackedSubmission, SubmissionError, copy_regular_files, open_submission,
+                         read_regular_file, unpack_regular_files)
 from .verdict import TestVerdict, judge
 
 _KERNELSPEC = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
@@ -75,6 +76,7 @@ class GradingJob:
     use_sandbox: bool = True
     scratch_root: str | None = None  # where the scratch folder goes (the run's folder)
     cgroup_prefix: str = "autograder-"  # names the run, for cleaning up after a dead one
+    packed: PackedSubmission | None = None  # the submission as data (Dask): `submission` is then a name
 
 
 @dataclass
@@ -90,6 +92,7 @@ class SubmissionResult:
     feedback_html: str | None = None # what the student receives
     seconds: float = 0.0
     phases: dict = field(default_factory=dict)  # phase -> seconds of this job (benchmarks/grading.py)
+    sandbox: str = ""                # how this job contained the code, where it ran (sandbox.describe)
 
 
 DISK_MIME = "application/vnd.mvcalc.autograder-disk+json"
@@ -106,7 +109,8 @@ NO_SPACE = ("No space left on device", "Errno 28")
 
 def grade_submission(job):
     compiled = job.compiled
-    result = SubmissionResult(job.student_id, max_score=compiled.max_score)
+    result = SubmissionResult(job.student_id, max_score=compiled.max_score,
+                              sandbox=sandbox.describe(job.use_sandbox))
     clock = _PhaseClock(result.phases)
     folder_name = Path(job.submission).name
     scratch = Path(tempfile.mkdtemp(prefix="ag-", dir=job.scratch_root))
@@ -114,11 +118,18 @@ def grade_submission(job):
     try:
         workdir = scratch / folder_name
         try:
-            with open_submission(job.submission) as folder:
-                raw = read_regular_file(compiled.notebook, folder, job.limits.notebook_max_bytes,
-                                        f"{folder_name}/{compiled.notebook}")
-                student_nb = parse_notebook(raw)
-                copied, entries, skipped = copy_regular_files(folder, workdir, job.limits.disk_bytes)
+            if job.packed is not None:  # read by the grading process, carried here as data
+                if job.packed.refusal:
+                    raise SubmissionError(job.packed.refusal)
+                student_nb = parse_notebook(job.packed.notebook)
+                copied, entries = unpack_regular_files(job.packed.entries, workdir)
+                skipped = job.packed.skipped
+            else:
+                with open_submission(job.submission) as folder:
+                    raw = read_regular_file(compiled.notebook, folder, job.limits.notebook_max_bytes,
+                                            f"{folder_name}/{compiled.notebook}")
+                    student_nb = parse_notebook(raw)
+                    copied, entries, skipped = copy_regular_files(folder, workdir, job.limits.disk_bytes)
         except SubmissionError as error:
             return refused(result, compiled, str(error), job.student_id)
         if skipped:
@@ -130,7 +141,7 @@ def grade_submission(job):
         nb, roles = build_execution_notebook(student_nb, compiled, job.seeds)
         sandboxed = sandbox.sandboxed(job.use_sandbox)
         if sandboxed:
-            nb.cells.append(new_code_cell(DISK_PROBE))
+            nb.cells.append(new_code_cell(DISK_PROBE, id=_cell_id("probe")))
             roles.append(("probe", None))
         runtime = sockets_path(job.cgroup_prefix)  # sandboxed: becomes a link to the sockets inside
         if not sandboxed:
@@ -228,12 +239,12 @@ def refused(result, compiled, reason, student_id):
     result.status = reason
     result.tests = {g: TestVerdict(g, 0.0, t.points, problem=reason) for g, t in compiled.tests.items()}
     nb = nbformat.v4.new_notebook(metadata=_KERNELSPEC)
-    nb.cells.append(new_markdown_cell(
+    nb.cells.append(new_markdown_cell(id=_cell_id("refused"), source=
         f"**Your submission could not be graded:** {html.escape(reason)}.\n\n"
         f"Check that you submitted `{compiled.notebook}`, saved from JupyterLab, in the folder "
         f"`{compiled.name}/`, and ask your instructor if this persists."))
     for grade_id, spec in compiled.tests.items():
-        cell = new_code_cell(spec.source, metadata=_test_metadata(spec))
+        cell = new_code_cell(spec.source, metadata=_test_metadata(spec), id=_cell_id("test", grade_id))
         cell.outputs = verdict_outputs(result.tests[grade_id], None)
         nb.cells.append(cell)
     result.notebook = dict(nb)
@@ -270,11 +281,11 @@ def build_execution_notebook(student_nb, compiled, seeds):
             if spec.grade_id in placed:
                 continue
             placed.add(spec.grade_id)
-            cell = new_code_cell(spec.visible, metadata=_test_metadata(spec))
+            cell = new_code_cell(spec.visible, metadata=_test_metadata(spec), id=_cell_id("visible", spec.grade_id))
             nb.cells.append(cell)
             roles.append(("visible", spec.grade_id))
             if spec.hidden:
-                nb.cells.append(new_code_cell(HIDDEN_CELL.format(
+                nb.cells.append(new_code_cell(id=_cell_id("hidden", spec.grade_id), source=HIDDEN_CELL.format(
                     harness=compiled.harness_source, hidden=spec.kernel_hidden, seed=int(seeds[spec.grade_id]))))
                 roles.append(("hidden", spec.grade_id))
 
@@ -300,6 +311,13 @@ def build_execution_notebook(student_nb, compiled, seeds):
     for specs in tests_after.values():  # answers the student deleted: their tests go last
         place(specs)
     return nb, roles
+
+
+def _cell_id(*parts):
+    """The same id for the same cell in every run (nbformat's are random), so that a regrade or a
+    run on another machine gives the same feedback page, byte for byte."""
+    import hashlib
+    return "autograder-" + hashlib.sha256("/".join(map(str, parts)).encode()).hexdigest()[:16]
 
 
 def find_payload(cell):
@@ -341,7 +359,7 @@ def autograded_notebook(nb, roles, compiled, result, run):
     whose outputs are the visible checks' outputs, the verdict, and the score."""
     out = nbformat.v4.new_notebook(metadata=nb.metadata)
     if result.notes:
-        out.cells.append(new_markdown_cell("**Notes from the autograder**\n\n" + "\n".join(
+        out.cells.append(new_markdown_cell(id=_cell_id("notes"), source="**Notes from the autograder**\n\n" + "\n".join(
             f"- {html.escape(note)}." for note in result.notes)))
     for index, (cell, (role, grade_id)) in enumerate(zip(nb.cells, roles)):
         if role in ("hidden", "probe"):

@@ -95,7 +95,7 @@ def write_report(results, info, path, test_ids, seconds):
 td,th{{border:1px solid #ccc;padding:4px 8px;text-align:left}}.warn{{background:#ffdddd;border:2px solid #c00;padding:1em}}</style></head><body>
 <h1>{html.escape(info['assignment'])}: grading report</h1>
 {'<p class="warn"><b>' + html.escape(info['sandbox']) + '</b></p>' if sandbox_warning else ''}
-<p>{info['students']} submissions graded in {seconds:.1f} s with {info['workers']} workers.
+<p>{info['students']} submissions graded in {seconds:.1f} s on {html.escape(info['workers'])}.
 Mean score {scores.mean() if len(scores) else 0:.2f} / {max_score:g}, median {np.median(scores) if len(scores) else 0:.2f}.
 Student code: {html.escape(info['sandbox'])}; limits: {html.escape(limits.describe())}.
 Gradebook: <code>{html.escape(info['db_url'])}</code>.</p>

@@ -13,7 +13,7 @@ import stat
 import tempfile
 from pathlib import Path
 
-FORMAT = 2                       # bump when SubmissionResult changes shape
+FORMAT = 3                       # bump when SubmissionResult changes shape
 MAX_HASHED_BYTES = 256 * 2**20   # a bigger submission is always graded again, never hashed in full
 
 

@@ -11,6 +11,7 @@ import hashlib
 import os
 import stat
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .limits import size
@@ -110,13 +111,51 @@ def copy_regular_files(dir_fd, target, budget):
     """Copy the regular files and folders under `dir_fd` into `target` (created), never
     following a link. Returns (bytes copied, entries copied, skipped) where skipped lists
     "path (why)" for every link, special file, or file past the byte `budget`."""
-    state = {"bytes": 0, "entries": 0, "skipped": []}
-    _copy(dir_fd, Path(target), "", budget, state, 0)
+    target = Path(target)
+    target.mkdir(parents=True, exist_ok=True)
+
+    def keep(relative, data):
+        if data is None:
+            (target / relative).mkdir()
+        else:
+            (target / relative).write_bytes(data)
+
+    state = _walk(dir_fd, "", budget, keep)
     return state["bytes"], state["entries"], state["skipped"]
 
 
-def _copy(dir_fd, target, prefix, budget, state, depth):
+def pack_regular_files(dir_fd, budget):
+    """What `copy_regular_files` would copy, as data for a job on another machine: a list of
+    (relative path, bytes, or None for a folder) in the order to create them, and skipped."""
+    entries = []
+    state = _walk(dir_fd, "", budget, lambda relative, data: entries.append((relative, data)))
+    return entries, state["skipped"]
+
+
+def unpack_regular_files(entries, target):
+    """Create what `pack_regular_files` packed under `target`; returns (bytes, entries)."""
+    target = Path(target)
     target.mkdir(parents=True, exist_ok=True)
+    total = 0
+    for relative, data in entries:
+        path = target / relative
+        if not path.resolve().is_relative_to(target.resolve()):  # never outside, whoever packed it
+            raise SubmissionError(f"refused: a packed path leaves the submission folder: {relative}")
+        if data is None:
+            path.mkdir(exist_ok=True)
+        else:
+            path.write_bytes(data)
+            total += len(data)
+    return total, len(entries)
+
+
+def _walk(dir_fd, prefix, budget, keep):
+    state = {"bytes": 0, "entries": 0, "skipped": []}
+    _copy(dir_fd, prefix, budget, state, 0, keep)
+    return state
+
+
+def _copy(dir_fd, prefix, budget, state, depth, keep):
     with os.scandir(dir_fd) as entries:
         names = sorted(entry.name for entry in entries)
     for name in names:
@@ -140,7 +179,8 @@ def _copy(dir_fd, target, prefix, budget, state, depth):
                 continue
             try:
                 state["entries"] += 1
-                _copy(child, target / name, shown + "/", budget, state, depth + 1)
+                keep(shown, None)
+                _copy(child, shown + "/", budget, state, depth + 1, keep)
             finally:
                 os.close(child)
         elif stat.S_ISREG(st.st_mode) and st.st_nlink > 1:
@@ -150,17 +190,18 @@ def _copy(dir_fd, target, prefix, budget, state, depth):
                 state["skipped"].append(f"{shown} ({size(st.st_size)}: over the {size(budget)} "
                                         "allowed for a submission's files)")
                 continue
-            copied = _copy_file(name, dir_fd, target / name, budget - state["bytes"])
-            if copied is None:
+            data = _read_file(name, dir_fd, budget - state["bytes"])
+            if data is None:
                 state["skipped"].append(f"{shown} (could not be read as a regular file)")
             else:
-                state["bytes"] += copied
+                keep(shown, data)
+                state["bytes"] += len(data)
                 state["entries"] += 1
         else:
             state["skipped"].append(f"{shown} ({kind_of(st.st_mode)})")
 
 
-def _copy_file(name, dir_fd, destination, budget):
+def _read_file(name, dir_fd, budget):
     try:
         fd = os.open(name, FILE_FLAGS, dir_fd=dir_fd)
     except OSError:
@@ -169,10 +210,32 @@ def _copy_file(name, dir_fd, destination, budget):
         if not stat.S_ISREG(os.fstat(source.fileno()).st_mode):
             return None
         data = source.read(budget + 1)
-    if len(data) > budget:
-        return None
-    destination.write_bytes(data)
-    return len(data)
+    return None if len(data) > budget else data
+
+
+@dataclass
+class PackedSubmission:
+    """A submission read here, safely, and carried as data to a job on another machine (which
+    then needs no shared file system): what the job would have read and copied itself."""
+    notebook: bytes | None = None            # the notebook's bytes; None when refused
+    entries: list = field(default_factory=list)   # pack_regular_files' (path, bytes or None)
+    skipped: list = field(default_factory=list)
+    refusal: str | None = None               # why it cannot be graded, as the job would say
+
+
+def pack_submission(folder, notebook, notebook_max_bytes, budget):
+    """Read DIR/<student>/<assignment> as `grade_submission` reads it: the notebook (refused if
+    missing, a link or too big) and every regular file within `budget` bytes."""
+    shown = f"{Path(folder).name}/{notebook}"
+    try:
+        with open_submission(folder) as fd:
+            raw = read_regular_file(notebook, fd, notebook_max_bytes, shown)
+            entries, skipped = pack_regular_files(fd, budget)
+    except SubmissionError as error:
+        return PackedSubmission(refusal=str(error))
+    except OSError as error:
+        return PackedSubmission(refusal=f"refused: {shown} could not be read ({error.strerror})")
+    return PackedSubmission(raw, entries, skipped)
 
 
 def attempt_of(folder, notebook, max_bytes):

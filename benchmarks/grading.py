@@ -49,15 +49,15 @@ def timed(command, **kwargs):
 
 def where_the_time_goes(out, cli_output):
     """Mean seconds per job phase, from the results the grader kept in OUT/results, and the
-    grading process's own gradebook and feedback writing, from the CLI's summary line."""
+    grading process's own gradebook writing, from the CLI's summary line."""
     phases = {}
     results = [pickle.load(path.open("rb"))[1] for path in sorted((out / "results").glob("*.pickle"))]
     for result in results:
         for phase, seconds in result.phases.items():
             phases.setdefault(phase, []).append(seconds)
     lines = [f"  {phase:45s} {sum(values) / len(values):6.2f} s" for phase, values in phases.items()]
-    gradebook = re.search(r"gradebook and feedback pages ([0-9.]+) s", cli_output)
-    lines.append(f"  {'(grader) gradebook and feedback pages, all':45s} {float(gradebook.group(1)):6.2f} s")
+    gradebook = re.search(r"gradebook ([0-9.]+) s", cli_output)
+    lines.append(f"  {'(grader) gradebook, all':45s} {float(gradebook.group(1)):6.2f} s")
     return "\n".join(lines)
 
 

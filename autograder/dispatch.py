@@ -1,0 +1,164 @@
+"""Where grading jobs run: a pool of local worker processes (the default), or an existing Dask
+cluster (`--scheduler ADDRESS`).
+
+Both are started before the gradebook is set up (workers import the Jupyter stack meanwhile),
+then `run(pending)` takes (job, key) pairs and yields (job, key, outcome) as jobs finish, in
+any order; outcome is the SubmissionResult, or the exception that stopped the grader on that
+job (a failure of the grader, for that student only).
+
+On Dask, workers need not share a file system with the grading process: each job carries its
+submission's files as data (read here, as the job would read them) and its result comes back as
+data; the compiled assignment is sent once to each worker; the secret stays here (a job carries
+only its seeds); nothing but this process writes the gradebook or OUT. A worker that dies
+mid-job loses nothing: the scheduler runs its jobs again on another worker.
+"""
+import dataclasses
+import multiprocessing
+import os
+import time
+import uuid
+from concurrent.futures import ProcessPoolExecutor, as_completed
+
+from .course import CourseError
+from .job import grade_submission
+from .submission import pack_submission
+
+CONNECT_SECONDS = 30     # to reach the scheduler, and for its first worker to appear
+
+
+class LocalPool:
+    """`workers` processes on this machine, forked from a server that has the job's imports."""
+
+    def __init__(self, workers):
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["autograder.job"])
+        self.workers = workers
+        self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=context,
+                                        initializer=_end_with_grader, initargs=(os.getpid(),))
+        self.warm = [self.pool.submit(_warm_up) for _ in range(workers)]
+
+    def describe(self):
+        return f"{self.workers} local worker processes"
+
+    def run(self, pending):
+        with self.pool:
+            for future in self.warm:
+                future.result()
+            futures = {self.pool.submit(grade_submission, job): (job, key) for job, key in pending}
+            for future in as_completed(futures):
+                job, key = futures[future]
+                try:
+                    yield job, key, future.result()
+                except Exception as error:  # noqa: BLE001  (reported for this student alone)
+                    yield job, key, error
+
+    def close(self):
+        self.pool.shutdown(cancel_futures=True)
+
+
+class DaskCluster:
+    """Jobs on the Dask cluster whose scheduler is at `address`."""
+
+    def __init__(self, address, compiled):
+        from distributed import Client
+
+        _refuse_unreachable(address)
+        try:
+            self.client = Client(address, timeout=CONNECT_SECONDS, set_as_default=False)
+        except (OSError, TimeoutError) as error:
+            raise CourseError(f"could not reach the Dask scheduler at {address}: {error}") from None
+        try:
+            self.client.wait_for_workers(1, timeout=CONNECT_SECONDS)
+        except TimeoutError:
+            self.client.close()
+            raise CourseError(f"the Dask scheduler at {address} has no workers (start some with "
+                              f"`dask worker {address}`)") from None
+        self.address, self.compiled = address, compiled
+        # Once to every worker now; a worker that joins later fetches it from a peer.
+        self.compiled_on_workers = self.client.scatter(compiled, broadcast=True, hash=False)
+
+    def describe(self):
+        return f"the Dask cluster at {self.address} ({self.threads()} worker threads)"
+
+    def threads(self):
+        return max(1, sum(self.client.nthreads().values()))
+
+    def run(self, pending):
+        from distributed import as_completed as dask_completed
+
+        # Submissions are read and sent a few at a time, so that neither this process nor the
+        # scheduler ever holds all of them: enough in flight to keep every worker thread busy.
+        queue, in_flight = iter(pending), max(4, 2 * self.threads())
+        started = dask_completed(loop=self.client.loop)
+        owners = {}
+        for pair in queue:
+            owners[self._submit(*pair, started)] = pair
+            if len(owners) >= in_flight:
+                break
+        for future in started:
+            job, key = owners.pop(future)
+            try:
+                yield job, key, future.result()
+            except Exception as error:  # noqa: BLE001  (the job failed too often, or the cluster went)
+                yield job, key, error
+            finally:
+                future.release()
+            for pair in queue:
+                owners[self._submit(*pair, started)] = pair
+                break
+
+    def _submit(self, job, key, started):
+        packed = pack_submission(job.submission, self.compiled.notebook, job.limits.notebook_max_bytes,
+                                 job.limits.disk_bytes)
+        travelling = dataclasses.replace(job, compiled=None, packed=packed, scratch_root=None)
+        future = self.client.submit(grade_on_worker, self.compiled_on_workers, travelling, pure=False,
+                                    key=f"grade-{job.student_id}-{uuid.uuid4().hex[:8]}")
+        started.add(future)
+        return future
+
+    def close(self):
+        self.client.close()
+
+
+def _refuse_unreachable(address):
+    """Fail at once, with the reason, when nothing listens at a tcp:// address (Dask's client
+    would retry for CONNECT_SECONDS before saying so)."""
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(address if "://" in address else f"tcp://{address}")
+    if parts.scheme != "tcp" or not parts.hostname:
+        return   # tls://, inproc:// ...: Dask's client will say what is wrong
+    try:
+        socket.create_connection((parts.hostname, parts.port or 8786), timeout=CONNECT_SECONDS).close()
+    except OSError as error:
+        raise CourseError(f"could not reach the Dask scheduler at {address}: "
+                          f"{error.strerror or error}") from None
+
+
+def grade_on_worker(compiled, job):
+    """Run on a Dask worker: the job, with the worker's copy of the compiled assignment."""
+    return grade_submission(dataclasses.replace(job, compiled=compiled))
+
+
+def _end_with_grader(grader_pid):
+    """A worker ends when the grading process does, however it ends (SIGKILL included), and
+    bwrap's --die-with-parent then ends its sandbox. Without this a killed grader leaves its
+    workers behind: they and the forkserver keep each other alive, waiting for jobs."""
+    import select
+    import threading
+
+    def watch():
+        try:
+            select.select([os.pidfd_open(grader_pid)], [], [])
+        except (OSError, AttributeError):  # no pidfd (Linux < 5.3): ask every second
+            while os.path.exists(f"/proc/{grader_pid}"):
+                time.sleep(1)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="end-with-grader").start()
+
+
+def _warm_up():
+    import autograder.job  # noqa: F401  (already imported where the forkserver preloaded it)
+    return True

@@ -1,0 +1,169 @@
+"""Grading on a Dask cluster (issue 13, part 1): a real `distributed.LocalCluster` with two worker
+processes, reached only through its scheduler's address, as an instructor's cluster would be."""
+import csv
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from distributed import Client, LocalCluster
+from nbgrader.api import Gradebook
+
+from autograder.grade import sandbox_summary
+from autograder.job import SubmissionResult
+from conftest import REPO
+from submissions import ASSIGNMENT, blank, solution, submit, with_answer
+
+pytestmark = pytest.mark.slow
+
+FORWARD = with_answer("central_difference", "(f(x + h) - f(x - h)) / (2 * h)", "(f(x + h) - f(x)) / h")
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as running:
+        yield running
+
+
+def make_submissions(folder):
+    """Right, wrong, blank, one with a data file and a link (which must not travel), one refused."""
+    submit(folder, "ann", solution())
+    submit(folder, "bob", blank())
+    submit(folder, "cat", FORWARD)
+    dan = submit(folder, "dan", solution())
+    (dan / "notes.txt").write_text("my working")
+    (dan / "secret-link").symlink_to(REPO / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
+    (folder / "eve" / ASSIGNMENT).mkdir(parents=True)   # submitted nothing
+    return {"ann": 10.0, "bob": 0.0, "cat": None, "dan": 10.0, "eve": 0.0}
+
+
+def grade(tmp_path, out, *extra):
+    command = [sys.executable, "-m", "autograder", "grade", ASSIGNMENT, "--submissions", str(tmp_path / "subs"),
+               "--out", str(tmp_path / out), "--db", f"sqlite:///{tmp_path / out}.db",
+               "--secret-file", str(tmp_path / "secret"), *extra]
+    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def grade_rows(tmp_path, out):
+    return list(csv.DictReader((tmp_path / out / "grades.csv").open()))
+
+
+def gradebook_scores(tmp_path, out):
+    with Gradebook(f"sqlite:///{tmp_path / out}.db") as gradebook:
+        return {s.student.id: s.score for s in gradebook.assignment_submissions(ASSIGNMENT)}
+
+
+def test_a_dask_cluster_grades_as_the_local_pool_does(cluster, tmp_path):
+    (tmp_path / "secret").write_text("dask-secret-0123456789")
+    expected = make_submissions(tmp_path / "subs")
+    local = grade(tmp_path, "local", "--workers", "2")
+    remote = grade(tmp_path, "dask", "--scheduler", cluster.scheduler_address)
+    assert "graded 5 of 5" in local and "graded 5 of 5" in remote
+    assert "Dask cluster" in remote and "local worker processes" in local
+
+    rows = grade_rows(tmp_path, "dask")
+    assert rows == grade_rows(tmp_path, "local")
+    assert (tmp_path / "dask" / "grades.csv").read_bytes() == (tmp_path / "local" / "grades.csv").read_bytes()
+    scores = {r["student_id"]: float(r["score"]) for r in rows}
+    assert {s: v for s, v in scores.items() if expected[s] is not None} == \
+           {s: v for s, v in expected.items() if v is not None}
+    assert 0 < scores["cat"] < 10
+    status = {r["student_id"]: r["status"] for r in rows}
+    assert "secret-link" in status["dan"] and "missing notebook" in status["eve"]
+    assert gradebook_scores(tmp_path, "dask") == gradebook_scores(tmp_path, "local") == scores
+    for student in expected:   # the same feedback, word for word
+        page = f"feedback/{student}/{ASSIGNMENT}.html"
+        assert (tmp_path / "dask" / page).read_text() == (tmp_path / "local" / page).read_text(), student
+    assert "NOT SANDBOXED" not in (tmp_path / "dask" / "report.html").read_text()
+
+    # Resumable on Dask as locally (--force: tests/test_resume.py): unchanged, nothing is graded;
+    # a changed submission is graded again.
+    assert "graded 0 of 5" in grade(tmp_path, "dask", "--scheduler", cluster.scheduler_address)
+    notebook = tmp_path / "subs" / "bob" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    notebook.write_bytes((tmp_path / "subs" / "ann" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").read_bytes())
+    assert "graded 1 of 5" in grade(tmp_path, "dask", "--scheduler", cluster.scheduler_address)
+    assert gradebook_scores(tmp_path, "dask")["bob"] == 10.0
+
+
+def test_a_killed_worker_loses_nothing(cluster, tmp_path):
+    """SIGKILL a worker process while it grades: its jobs run again on the other, and every
+    student ends up graded once, with the scores a calm run gives."""
+    (tmp_path / "secret").write_text("dask-secret-0123456789")
+    expected = {f"s{index}": 10.0 if index % 2 else 0.0 for index in range(8)}
+    for student, score in expected.items():
+        submit(tmp_path / "subs", student, solution() if score else blank())
+
+    command = [sys.executable, "-m", "autograder", "grade", ASSIGNMENT, "--submissions", str(tmp_path / "subs"),
+               "--out", str(tmp_path / "dask"), "--db", f"sqlite:///{tmp_path / 'dask'}.db",
+               "--secret-file", str(tmp_path / "secret"), "--scheduler", cluster.scheduler_address]
+    grader = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    killed = None
+    with Client(cluster.scheduler_address, set_as_default=False) as client:
+        deadline = time.monotonic() + 120
+        while killed is None and time.monotonic() < deadline and grader.poll() is None:
+            busy = [worker for worker, tasks in client.processing().items()
+                    if any(str(task).startswith("grade-") for task in tasks)]
+            if busy and list((tmp_path / "dask" / "results").glob("*.pickle")):
+                killed = client.run(os.getpid, workers=[busy[0]])[busy[0]]
+                os.kill(killed, signal.SIGKILL)
+            time.sleep(0.05)
+    stdout, stderr = grader.communicate(timeout=300)
+    assert grader.returncode == 0, stderr
+    assert killed is not None, "no worker was busy grading while results came in"
+    assert "graded 8 of 8" in stdout
+    rows = grade_rows(tmp_path, "dask")
+    assert [r["student_id"] for r in rows] == list(expected)   # once each
+    assert {r["student_id"]: float(r["score"]) for r in rows} == expected
+    assert all(r["status"] == "graded" for r in rows)   # none lost to the kill
+    assert gradebook_scores(tmp_path, "dask") == expected
+
+
+def test_a_worker_without_bubblewrap_is_reported(cluster, tmp_path):
+    """A worker that cannot sandbox still grades, and the report says NOT SANDBOXED; a later run
+    on sandboxing workers grades those submissions again."""
+    tools = tmp_path / "tools"   # the system's commands, but no bwrap
+    tools.mkdir()
+    for command in Path("/usr/bin").iterdir():
+        if command.name != "bwrap":
+            (tools / command.name).symlink_to(command)
+    path = f"{Path(sys.executable).parent}{os.pathsep}{tools}"
+    (tmp_path / "secret").write_text("dask-secret-0123456789")
+    submit(tmp_path / "subs", "ann", solution())
+    submit(tmp_path / "subs", "bob", blank())
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None,
+                      env={"PATH": path}) as bare:
+        grade(tmp_path, "dask", "--scheduler", bare.scheduler_address)
+    report = (tmp_path / "dask" / "report.html").read_text()
+    assert "NOT SANDBOXED" in report and "bubblewrap was not used" in report
+    assert {r["student_id"]: float(r["score"]) for r in grade_rows(tmp_path, "dask")} == {"ann": 10.0, "bob": 0.0}
+
+    assert "graded 2 of 2" in grade(tmp_path, "dask", "--scheduler", cluster.scheduler_address)
+    assert "NOT SANDBOXED" not in (tmp_path / "dask" / "report.html").read_text()
+
+
+def test_the_report_names_the_submissions_a_bare_worker_graded():
+    boxed = "sandboxed with bubblewrap: no network, private file system, resource limits"
+    bare = "NOT SANDBOXED: bubblewrap was not used (missing: apt-get install bubblewrap), ..."
+    results = [SubmissionResult("ann", sandbox=boxed), SubmissionResult("bob", sandbox=bare),
+               SubmissionResult("cat", sandbox=boxed)]
+    summary = sandbox_summary(results)
+    assert summary.startswith("NOT SANDBOXED for 1 of 3 submissions (bob)")
+    assert sandbox_summary([results[0], results[2]]) == boxed
+
+
+def test_an_unreachable_scheduler_is_a_clear_error(tmp_path):
+    from conftest import free_port
+    (tmp_path / "secret").write_text("dask-secret-0123456789")
+    submit(tmp_path / "subs", "ann", solution())
+    command = [sys.executable, "-m", "autograder", "grade", ASSIGNMENT, "--submissions", str(tmp_path / "subs"),
+               "--out", str(tmp_path / "out"), "--secret-file", str(tmp_path / "secret"),
+               "--db", f"sqlite:///{tmp_path / 'gb.db'}", "--scheduler", f"tcp://127.0.0.1:{free_port()}"]
+    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert "could not reach the Dask scheduler" in done.stderr
+    assert not (tmp_path / "out" / "grades.csv").exists()
