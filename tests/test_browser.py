@@ -85,6 +85,11 @@ def run_all(page):
     page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
     first = page.locator(".jp-Notebook .jp-CodeCell .jp-InputArea-prompt").first
     for _ in range(4):
+        dialog = page.locator(".jp-Dialog")
+        if dialog.count() and dialog.first.is_visible():
+            # A slow kernel start can leave JupyterLab asking (e.g. which kernel); accept its default.
+            print(f"dialog before Run All: {dialog.first.inner_text()[:200]!r}")
+            dialog.locator(".jp-mod-accept").first.click()
         page.get_by_role("menuitem", name="Run", exact=True).click()
         page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
         try:

@@ -5,7 +5,9 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import pytest
 
@@ -42,9 +44,11 @@ def wait_for(condition, seconds):
     return False
 
 
-def test_a_killed_run_is_cleaned_up_and_a_live_one_is_not(tmp_path):
-    scratch = tmp_path / "scratch"
-    scratch.mkdir()
+def test_a_killed_run_is_cleaned_up_and_a_live_one_is_not(tmp_path, request):
+    # Short: the workers' forkserver puts a Unix socket in TMPDIR (at most 107 bytes of path),
+    # and pytest's tmp_path is deep under pytest-xdist.
+    scratch = Path(tempfile.mkdtemp(prefix="ag-cleanup-", dir="/tmp"))
+    request.addfinalizer(lambda: shutil.rmtree(scratch, ignore_errors=True))
     env = dict(os.environ, TMPDIR=str(scratch))
     submit(tmp_path / "subs", "looper", with_cell("while True:\n    pass"))
     (tmp_path / "secret").write_text("cleanup-test-secret-0123456789")
