@@ -9,6 +9,8 @@ STAMP  := $(VENV)/.installed
 ASSIGNMENT  ?= a1_derivatives
 SUBMISSIONS ?= submitted
 OUT         ?= grades/$(ASSIGNMENT)
+# make test runs TEST_JOBS test files at once (pytest-xdist), one per core here.
+TEST_JOBS ?= 2
 # optional: WORKERS=N, DB=<SQLAlchemy URL>, SECRET=<secret file>,
 #           GRADE_ARGS="--cell-seconds 90 ..." (limits for this run: python -m autograder grade --help)
 
@@ -36,7 +38,7 @@ lab: $(STAMP)
 
 test: $(STAMP)
 	bash scripts/install-system-packages.sh
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_JOBS) --dist loadfile
 
 release: $(STAMP)
 	$(BIN)/python -m autograder release $(ASSIGNMENT)
