@@ -105,7 +105,7 @@ def _grade_in_run(run, root, assignment, submissions, out, db_url, workers, secr
     dispatcher = None
     if pending:
         dispatcher = DaskCluster(scheduler, compiled) if scheduler else \
-            LocalPool(min(workers, len(pending)))
+            LocalPool(min(workers, len(pending)), compiled)
     where = dispatcher.describe() if dispatcher else None
 
     try:

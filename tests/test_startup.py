@@ -25,3 +25,18 @@ def test_the_grader_starts_without_rfc3987_and_still_validates_notebooks():
     done = subprocess.run([sys.executable, "-c", PROBE], cwd=REPO, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     print(f"import autograder and nbformat, validate: {done.stdout.strip()} s")
+
+
+def test_the_pool_preloads_what_the_assignment_imports():
+    """The forkserver imports, once, what the solution and hidden tests import: modules named in
+    code cells that exist here; not relative imports, missing modules, Markdown or magics."""
+    from autograder.compile import CompiledAssignment
+    from autograder.dispatch import imported_modules
+
+    cells = [{"cell_type": "code", "source": "import numpy as np\nfrom scipy import optimize\n"},
+             {"cell_type": "code", "source": ["from . import helper\n", "import no_such_module_here\n"]},
+             {"cell_type": "code", "source": "%timeit import json"},
+             {"cell_type": "markdown", "source": "import os"},
+             {"cell_type": "code", "source": "def f():\n    import numpy.linalg\n    from scipy.stats import norm\n"}]
+    compiled = CompiledAssignment("toy", "toy.ipynb", cells)
+    assert imported_modules(compiled) == ["numpy", "numpy.linalg", "scipy", "scipy.stats"]
