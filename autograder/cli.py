@@ -1,7 +1,6 @@
 """Command line: `python -m autograder release A`, `python -m autograder grade A ...` and
 `python -m autograder clean`."""
 import argparse
-import os
 import sys
 import time
 import warnings
@@ -36,8 +35,9 @@ def build_parser():
                        help="folder laid out as DIR/<student_id>/ASSIGNMENT/ASSIGNMENT.ipynb (read only)")
     grade.add_argument("--out", required=True, type=Path,
                        help="where grades.csv, report.html and feedback/<student_id>/ASSIGNMENT.html go")
-    grade.add_argument("--workers", type=int, default=os.cpu_count() or 1,
-                       help="submissions graded at once (default: the number of cores)")
+    grade.add_argument("--workers", type=int, default=None,
+                       help="submissions graded at once (default: twice the number of cores, as many "
+                            "as the memory holds at the memory limit plus the disk cap each)")
     grade.add_argument("--scheduler", default=None, metavar="ADDRESS",
                        help="run the jobs on the Dask cluster whose scheduler is at ADDRESS, e.g. "
                             "tcp://10.0.0.5:8786 (default: --workers processes on this machine)")
@@ -93,7 +93,7 @@ def grade(root, args):
     from .grade import grade_assignment
     from .report import write_grades_csv, write_report
 
-    if args.workers < 1:
+    if args.workers is not None and args.workers < 1:
         raise CourseError("--workers must be at least 1")
     start = time.monotonic()
     overrides = {name: getattr(args, f"limit_{name}") for name in LIMIT_NAMES

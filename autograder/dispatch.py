@@ -78,8 +78,8 @@ class DaskCluster:
                               f"`dask worker {address}`)") from None
         self.address, self.compiled = address, compiled
         # What each worker's first job would import, now, while this process sets up the gradebook.
-        self.client.run(_import_modules, ["autograder.job", "autograder.warm", *imported_modules(compiled)],
-                        wait=False)
+        self.client.run(_import_in_background, ["autograder.job", "autograder.warm",
+                                                *imported_modules(compiled)], wait=False)
         # Once to every worker now; a worker that joins later fetches it from a peer.
         self.compiled_on_workers = self.client.scatter(compiled, broadcast=True, hash=False)
 
@@ -191,6 +191,12 @@ def _end_with_grader(grader_pid):
         os._exit(1)
 
     threading.Thread(target=watch, daemon=True, name="end-with-grader").start()
+
+
+async def _import_in_background(names):
+    """On each Dask worker, in a thread of its own: the worker's event loop must not wait."""
+    import threading
+    threading.Thread(target=_import_modules, args=(names,), daemon=True, name="autograder-warm-up").start()
 
 
 def _import_modules(names):

@@ -70,8 +70,8 @@ def grade_assignment(root, assignment, submissions, out, db_url=None, workers=No
     secret = load_secret(secret_file, root, log)
     compiled = compile_assignment(source, assignment)
     db_url = db_url or f"sqlite:///{root / 'gradebook.db'}"
-    workers = max(1, workers or os.cpu_count() or 1)
     limits = limits or resolve_limits(course_config(root), assignment, limit_overrides)
+    workers = max(1, workers or default_workers(limits))
     clean_dead_runs(scratch_root, log=log)
     with Run(scratch_root) as run:
         results, graded, gradebook_seconds, where = _grade_in_run(
@@ -147,6 +147,20 @@ def _grade_in_run(run, root, assignment, submissions, out, db_url, workers, secr
     start = time.perf_counter()
     record_in_gradebook(db_url, assignment, compiled, ordered)
     return ordered, len(pending), time.perf_counter() - start, where
+
+
+def default_workers(limits):
+    """Twice the cores: a job waits part of its time for its kernel to boot, and another job's
+    work fills that wait (24 a1 submissions on 2 cores: 17.1 s with 2 workers, 13.6 s with 4,
+    13.4 s with 6). No more than the memory holds if every kernel used its memory limit and its
+    disk cap (a sandbox's tmpfs is memory)."""
+    cores = os.cpu_count() or 1
+    try:
+        memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError):
+        memory = None
+    fits = memory // (limits.memory_bytes + limits.disk_bytes) if memory else 2 * cores
+    return max(1, min(2 * cores, fits))
 
 
 def grader_failure(student, compiled, error):
