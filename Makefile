@@ -11,7 +11,7 @@ SUBMISSIONS ?= submitted
 OUT         ?= grades/$(ASSIGNMENT)
 # make test runs TEST_JOBS test files at once (pytest-xdist), one per core here.
 TEST_JOBS ?= 2
-# optional: WORKERS=N, DB=<SQLAlchemy URL>, SECRET=<secret file>,
+# optional: WORKERS=N or SCHEDULER=<Dask scheduler address>, DB=<SQLAlchemy URL>, SECRET=<secret file>,
 #           GRADE_ARGS="--cell-seconds 90 ..." (limits for this run: python -m autograder grade --help)
 
 .PHONY: lab test release grade clean-venv
@@ -33,7 +33,7 @@ LAB_ARGS ?=
 LAB_ROOT ?= $(CURDIR)
 
 lab: $(STAMP)
-	cd "$(LAB_ROOT)" && "$(CURDIR)/$(BIN)/jupyter" lab --ServerApp.root_dir="$(LAB_ROOT)" \
+	cd "$(LAB_ROOT)" && "$(CURDIR)/$(BIN)/python" "$(CURDIR)/scripts/lab.py" --ServerApp.root_dir="$(LAB_ROOT)" \
 		--LabApp.default_url=/lab/tree/course $(ROOT_FLAG) $(LAB_ARGS)
 
 test: $(STAMP)
@@ -45,7 +45,7 @@ release: $(STAMP)
 
 grade: $(STAMP)
 	$(BIN)/python -m autograder grade $(ASSIGNMENT) --submissions $(SUBMISSIONS) --out $(OUT) \
-		$(if $(WORKERS),--workers $(WORKERS)) $(if $(DB),--db $(DB)) $(if $(SECRET),--secret-file $(SECRET)) \
+		$(if $(WORKERS),--workers $(WORKERS)) $(if $(SCHEDULER),--scheduler $(SCHEDULER)) $(if $(DB),--db $(DB)) $(if $(SECRET),--secret-file $(SECRET)) \
 		$(GRADE_ARGS)
 
 clean-venv:

@@ -95,6 +95,9 @@ def grade(root, args):
 
     if args.workers is not None and args.workers < 1:
         raise CourseError("--workers must be at least 1")
+    if args.workers is not None and args.scheduler:
+        raise CourseError("give --workers (processes on this machine) or --scheduler (a Dask cluster, "
+                          "whose workers decide), not both")
     start = time.monotonic()
     overrides = {name: getattr(args, f"limit_{name}") for name in LIMIT_NAMES
                  if getattr(args, f"limit_{name}") is not None}
@@ -106,12 +109,12 @@ def grade(root, args):
     test_ids = list(results[0].tests) if results else []
     table = write_grades_csv(results, args.out / "grades.csv", test_ids)
     report = write_report(results, info, args.out / "report.html", test_ids, seconds)
-    attention = [r for r in results if r.status != "graded" or r.problem or r.notes]
+    attention = sum(1 for r in results if r.status != "graded" or r.problem or r.notes)
     print(f"limits: {info['limits'].describe()}")
     kept = f" ({info['kept']} unchanged since the last run into {args.out}: kept)" if info["kept"] else ""
     print(f"graded {info['graded']} of {len(results)} submissions in {seconds:.1f} s{kept} "
-          f"on {info['workers']} (gradebook {info['gradebook_seconds']:.1f} s) -> {table}, {report}"
-          + (f"; {len(attention)} need attention (see the status column)" if attention else ""))
+          f"on {info['workers']} (gradebook {info['gradebook_seconds']:.1f} s, while grading) -> {table}, {report}"
+          + (f"; {attention} need attention (see the status column)" if attention else ""))
     if info["sandbox"].startswith("NOT"):
         print(f"WARNING: {info['sandbox']}", file=sys.stderr)
     return 0

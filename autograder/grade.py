@@ -6,7 +6,6 @@ worker process, which also renders the student's feedback with nbgrader's templa
 scores are then recorded in the gradebook through nbgrader's API and the autograded
 notebooks written under OUT/workspace/autograded/.
 """
-import dataclasses
 import os
 import shutil
 import time
@@ -24,7 +23,7 @@ from .course import CourseError, course_config, ensure_tools_on_path, require_as
 from .job import GradingJob, SubmissionResult, grade_submission
 from .limits import resolve_limits
 from .progress import Progress
-from .results_store import ResultStore, compiled_digest, fingerprint
+from .results_store import ResultStore, StoredResults, compiled_digest, fingerprint
 from .runs import Run, clean_dead_runs
 from .seeds import load_secret, student_seeds
 from .submission import attempt_of
@@ -48,14 +47,16 @@ def grade_assignment(root, assignment, submissions, out, db_url=None, workers=No
                      secret_file=None, limits=None, limit_overrides=None, use_sandbox=True, log=print,
                      scratch_root=None, force=False, scheduler=None):
     """Grade every student folder in `submissions`. Returns (results, info) where results is a
-    list of SubmissionResult in student order (without their notebooks and feedback pages, which
-    are on disk by then) and info describes the run for the report.
+    sequence of SubmissionResult in student order (without their notebooks and feedback pages,
+    which are on disk by then), read back from OUT/results/ as it is used, and info describes the
+    run for the report.
 
-    Each result is kept under OUT/results/ as it finishes, and its feedback page and autograded
-    notebook written at once, so this process holds only scores however many students there are.
-    Running again grades only the submissions that are new or changed (or whose assignment,
-    limits or seeds changed), unless `force`. info["graded"] and info["kept"] count the two;
-    info["gradebook_seconds"] is the time spent writing the gradebook after the jobs.
+    Each result is kept under OUT/results/ as it finishes; its feedback page, its autograded
+    notebook and its scores in the gradebook are written at once, and it is let go, so this process
+    holds no result however many students there are. Running again grades only the submissions
+    that are new or changed (or whose assignment, limits or seeds changed), unless `force`.
+    info["graded"] and info["kept"] count the two; info["gradebook_seconds"] is the time spent
+    writing the gradebook (while the jobs run).
 
     scheduler: the address of a Dask scheduler to run the jobs on (autograder.dispatch); without
     it, `workers` local processes.
@@ -95,7 +96,7 @@ def _grade_in_run(run, root, assignment, submissions, out, db_url, workers, secr
     keys, pending = {}, []
     for job in jobs:
         keys[job.student_id] = key = fingerprint(job, compiled_hash, environment)
-        kept = None if force else store.load(job.student_id, key)
+        kept = None if force else store.load(job.student_id, key, pages=False)
         # A worker without bubblewrap graded it, where one was asked for: grade it again.
         if kept is None or (scheduler and use_sandbox and kept.sandbox.startswith("NOT")):
             pending.append((job, key))
@@ -124,29 +125,38 @@ def _grade_in_run(run, root, assignment, submissions, out, db_url, workers, secr
             raise CourseError(f"nbgrader could not record {assignment} in the gradebook {db_url}: "
                               f"{_last_line(generated.get('error') or generated.get('log'))}")
 
-        results = {}
-        waiting = {job.student_id for job, _ in pending}
-        for student in students:  # kept from an earlier run: its pages again, from the store
-            if student not in waiting:
-                results[student] = write_outputs(store.load(student, keys[student]), assignment,
-                                                 compiled, out, workspace)
-        if dispatcher is not None:
-            progress = Progress(len(pending))
-            for job, key, outcome in dispatcher.run(pending):
-                if isinstance(outcome, SubmissionResult):
-                    store.save(job.student_id, key, outcome)   # kept at once: a crash after this loses nothing
-                else:  # a failure of the grader itself: this student only, not kept
-                    outcome = grader_failure(job.student_id, compiled, outcome)
-                results[job.student_id] = result = write_outputs(outcome, assignment, compiled, out, workspace)
-                progress.step(f"{job.student_id}: {result.score:g}/{result.max_score:g}")
+        # Each result is finished as it comes (its pages written, its scores in the gradebook,
+        # while other jobs run) and then let go: `results` reads them back from the store.
+        results, gradebook_seconds = StoredResults(store, students), 0.0
+        notebook_id = Path(compiled.notebook).stem
+        with Gradebook(db_url) as gradebook:
+            def finish(result):
+                nonlocal gradebook_seconds
+                write_outputs(result, assignment, compiled, out, workspace)
+                start = time.perf_counter()
+                record_in_gradebook(gradebook, assignment, notebook_id, result)
+                gradebook_seconds += time.perf_counter() - start
+
+            waiting = {job.student_id for job, _ in pending}
+            for student in students:  # kept from an earlier run: its pages again, from the store
+                if student not in waiting:
+                    finish(store.load(student, keys[student]))
+            if dispatcher is not None:
+                progress = Progress(len(pending))
+                for job, key, outcome in dispatcher.run(pending):
+                    if isinstance(outcome, SubmissionResult):
+                        store.save(job.student_id, key, outcome)   # kept at once: a crash after this loses nothing
+                        if key is None:   # too big to fingerprint: not kept, so held
+                            results.hold(outcome)
+                    else:  # a failure of the grader itself: this student only, not kept
+                        outcome = grader_failure(job.student_id, compiled, outcome)
+                        results.hold(outcome)
+                    finish(outcome)
+                    progress.step(f"{job.student_id}: {outcome.score:g}/{outcome.max_score:g}")
     finally:
         if dispatcher is not None:
             dispatcher.close()
-
-    ordered = [results[s] for s in students]
-    start = time.perf_counter()
-    record_in_gradebook(db_url, assignment, compiled, ordered)
-    return ordered, len(pending), time.perf_counter() - start, where
+    return results, len(pending), gradebook_seconds, where
 
 
 def default_workers(limits):
@@ -204,25 +214,22 @@ def gradebook_is_current(db_url, assignment, compiled):
     return points == expected and all(sources.get(g) == t.source for g, t in compiled.tests.items())
 
 
-def record_in_gradebook(db_url, assignment, compiled, results):
-    """Scores per grade cell into nbgrader's gradebook."""
-    notebook_id = Path(compiled.notebook).stem
-    with Gradebook(db_url) as gradebook:
-        for result in results:
-            gradebook.update_or_create_student(result.student_id)
-            gradebook.update_or_create_submission(assignment, result.student_id)
-            for grade_id, verdict in result.tests.items():
-                grade = gradebook.find_grade(grade_id, notebook_id, assignment, result.student_id)
-                grade.auto_score = verdict.points
-                grade.needs_manual_grade = grade.manual_score is not None
-            gradebook.db.commit()
+def record_in_gradebook(gradebook, assignment, notebook_id, result):
+    """One student's scores per grade cell into nbgrader's gradebook (an open Gradebook)."""
+    gradebook.update_or_create_student(result.student_id)
+    gradebook.update_or_create_submission(assignment, result.student_id)
+    for grade_id, verdict in result.tests.items():
+        grade = gradebook.find_grade(grade_id, notebook_id, assignment, result.student_id)
+        grade.auto_score = verdict.points
+        grade.needs_manual_grade = grade.manual_score is not None
+    gradebook.db.commit()
 
 
 def write_outputs(result, assignment, compiled, out, workspace):
     """The student's feedback page (rendered by the job with nbgrader's feedback template and
     hidden-test filters, or, when the notebook could not be run, a short page saying why) and
     the autograded notebook in nbgrader's layout (workspace/autograded/<student>/<assignment>/).
-    Returns the result without them, which is all the rest of the run needs."""
+    """
     target = out / "feedback" / result.student_id / f"{assignment}.html"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(result.feedback_html or _plain_feedback(assignment, result))
@@ -230,7 +237,6 @@ def write_outputs(result, assignment, compiled, out, workspace):
         folder = workspace / "autograded" / result.student_id / assignment
         folder.mkdir(parents=True, exist_ok=True)
         nbformat.write(nbformat.from_dict(result.notebook), folder / compiled.notebook)
-    return dataclasses.replace(result, notebook=None, feedback_html=None)
 
 
 def _plain_feedback(assignment, result):

@@ -40,11 +40,34 @@ def _png(fig):
 
 
 def write_report(results, info, path, test_ids, seconds):
+    """report.html from one pass over `results` (any iterable: a run's results are read back from
+    disk one at a time), keeping only what the page shows."""
     from matplotlib.figure import Figure
 
     path = Path(path)
-    scores = np.array([r.score for r in results])
-    max_score = max((r.max_score for r in results), default=0)
+    scores, max_score = [], 0
+    earned = dict.fromkeys(test_ids, 0.0)   # sum over students of the fraction of the test's points
+    mistakes = Counter()
+    failing_cases = Counter()
+    case_labels = {}  # inputs differ per student, so cases are counted by position in their test
+    failed = []       # (student, score, why) for the submissions that need attention
+    for r in results:
+        scores.append(r.score)
+        max_score = max(max_score, r.max_score)
+        for t in test_ids:
+            if t in r.tests and r.tests[t].max_points:
+                earned[t] += r.tests[t].points / r.tests[t].max_points
+        for grade_id, verdict in r.tests.items():
+            for message in {c.mistake for c in verdict.cases if c.mistake}:
+                mistakes[(grade_id, message)] += 1
+            for index, case in enumerate(verdict.cases):
+                if not case.passed and not verdict.problem:
+                    failing_cases[(grade_id, index)] += 1
+                    case_labels.setdefault((grade_id, index), case.label)
+        if r.status != "graded" or r.problem or r.notes:
+            failed.append((r.student_id, r.score, status_of(r)))
+    scores = np.array(scores)
+
     fig = Figure(figsize=(6, 3), layout="constrained")
     ax = fig.add_subplot()
     ax.hist(scores, bins=np.arange(0, max_score + 1.5) - 0.5 if max_score else 10,
@@ -54,8 +77,7 @@ def write_report(results, info, path, test_ids, seconds):
     ax.set_title("Score distribution")
     histogram = _png(fig)
 
-    rates = [np.mean([r.tests[t].points / r.tests[t].max_points if t in r.tests and r.tests[t].max_points
-                      else 0 for r in results]) for t in test_ids]
+    rates = [earned[t] / len(scores) if len(scores) else 0.0 for t in test_ids]
     fig = Figure(figsize=(6, 0.5 + 0.4 * len(test_ids)), layout="constrained")
     ax = fig.add_subplot()
     ax.barh(test_ids[::-1], rates[::-1], color="tab:green")
@@ -64,19 +86,6 @@ def write_report(results, info, path, test_ids, seconds):
     ax.set_title("Pass rate per test")
     passrates = _png(fig)
 
-    mistakes = Counter()
-    failing_cases = Counter()
-    case_labels = {}  # inputs differ per student, so cases are counted by position in their test
-    for r in results:
-        for grade_id, verdict in r.tests.items():
-            for message in {c.mistake for c in verdict.cases if c.mistake}:
-                mistakes[(grade_id, message)] += 1
-            for index, case in enumerate(verdict.cases):
-                if not case.passed and not verdict.problem:
-                    failing_cases[(grade_id, index)] += 1
-                    case_labels.setdefault((grade_id, index), case.label)
-
-    failed = [r for r in results if r.status != "graded" or r.problem or r.notes]
     sandbox_warning = info["sandbox"].startswith("NOT")
     rows = "".join(f"<tr><td>{html.escape(t)}</td><td>{rate:.0%}</td></tr>" for t, rate in zip(test_ids, rates))
     mistake_rows = "".join(
@@ -87,8 +96,8 @@ def write_report(results, info, path, test_ids, seconds):
         f"<code>{html.escape(case_labels[(g, i)])}</code></td></tr>"
         for (g, i), n in failing_cases.most_common(15)) or "<tr><td colspan=3>none</td></tr>"
     failed_rows = "".join(
-        f"<tr><td>{html.escape(r.student_id)}</td><td>{_number(r.score)}</td>"
-        f"<td>{html.escape(status_of(r))}</td></tr>" for r in failed) or "<tr><td colspan=3>none</td></tr>"
+        f"<tr><td>{html.escape(student)}</td><td>{_number(score)}</td>"
+        f"<td>{html.escape(why)}</td></tr>" for student, score, why in failed) or "<tr><td colspan=3>none</td></tr>"
     limits = info["limits"]
     page = f"""<!DOCTYPE html><html><head><meta charset="utf-8"><title>{html.escape(info['assignment'])}: grading report</title>
 <style>body{{font-family:sans-serif;max-width:60em;margin:2em auto}}table{{border-collapse:collapse}}

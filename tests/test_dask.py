@@ -24,7 +24,7 @@ FORWARD = with_answer("central_difference", "(f(x + h) - f(x - h)) / (2 * h)", "
 
 @pytest.fixture(scope="module")
 def cluster():
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as running:
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as running:
         yield running
 
 
@@ -135,7 +135,7 @@ def test_a_worker_without_bubblewrap_is_reported(cluster, tmp_path):
     (tmp_path / "secret").write_text("dask-secret-0123456789")
     submit(tmp_path / "subs", "ann", solution())
     submit(tmp_path / "subs", "bob", blank())
-    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None,
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0",
                       env={"PATH": path}) as bare:
         grade(tmp_path, "dask", "--scheduler", bare.scheduler_address)
     report = (tmp_path / "dask" / "report.html").read_text()
@@ -167,3 +167,51 @@ def test_an_unreachable_scheduler_is_a_clear_error(tmp_path):
     assert done.returncode == 2
     assert "could not reach the Dask scheduler" in done.stderr
     assert not (tmp_path / "out" / "grades.csv").exists()
+
+
+def test_a_job_carries_its_files_and_seeds_but_not_the_secret_or_the_assignment(tmp_path):
+    """What travels to a worker, per job: the submission's files as data (links left out, as the
+    job itself would leave them), the seeds and the limits; the compiled assignment goes once per
+    worker (a scattered future), and the course secret never."""
+    import pickle
+
+    from autograder.compile import compile_assignment
+    from autograder.dispatch import DaskCluster
+    from autograder.grade import build_job
+    from autograder.runs import Run
+
+    secret = "the-course-secret-0123456789"
+    (tmp_path / "secret").write_text(secret)
+    folder = submit(tmp_path / "subs", "ann", solution())
+    (folder / "data.csv").write_text("x,y\n1,2\n")
+    (folder / "elsewhere").symlink_to("/etc/passwd")
+    compiled = compile_assignment(REPO / "source" / ASSIGNMENT, ASSIGNMENT)
+
+    class Recorder:   # stands in for distributed.Client.submit: only what would be sent is kept
+        sent = []
+
+        def submit(self, function, *args, **kwargs):
+            self.sent.append(pickle.dumps((function, args)))
+            return object()
+
+    class Started:
+        def add(self, future):
+            pass
+
+    dispatcher = object.__new__(DaskCluster)
+    dispatcher.client, dispatcher.compiled, dispatcher.compiled_on_workers = Recorder(), compiled, "<scattered>"
+    from autograder.limits import Limits
+    from autograder.seeds import load_secret
+    with Run(tmp_path) as run:
+        job = build_job("ann", folder, compiled, load_secret(tmp_path / "secret", REPO, lambda *_: None),
+                        Limits(), run)
+        dispatcher._submit(job, "key", Started())
+    sent = Recorder.sent[0]
+    assert secret.encode() not in sent
+    _, (assignment, travelling) = pickle.loads(sent)
+    assert assignment == "<scattered>" and travelling.compiled is None
+    assert travelling.seeds == job.seeds
+    assert dict(travelling.packed.entries)["data.csv"] == b"x,y\n1,2\n"
+    assert "elsewhere" not in dict(travelling.packed.entries)
+    assert any("elsewhere" in s for s in travelling.packed.skipped)
+    assert compiled.harness_source.encode() not in sent   # the assignment is not in every job

@@ -135,6 +135,8 @@ def run_cli(*args, cwd=REPO):
     (["grade", ASSIGNMENT, "--submissions", "/nonexistent", "--out", "/tmp/x"], "does not exist"),
     (["grade", ASSIGNMENT, "--submissions", "course", "--out", "/tmp/x", "--secret-file", "/nonexistent"],
      "cannot read secret file"),
+    (["grade", ASSIGNMENT, "--submissions", "course", "--out", "/tmp/x", "--workers", "2",
+      "--scheduler", "tcp://127.0.0.1:8786"], "not both"),
 ])
 def test_cli_errors_are_one_line(args, message):
     done = run_cli(*args)

@@ -40,3 +40,28 @@ def test_the_pool_preloads_what_the_assignment_imports():
              {"cell_type": "code", "source": "def f():\n    import numpy.linalg\n    from scipy.stats import norm\n"}]
     compiled = CompiledAssignment("toy", "toy.ipynb", cells)
     assert imported_modules(compiled) == ["numpy", "numpy.linalg", "scipy", "scipy.stats"]
+
+
+LAB_PROBE = """
+import runpy, sys
+runpy.run_path(sys.argv[1])               # scripts/lab.py, as `make lab` starts it, without serving
+from jupyterlab.labapp import LabApp       # the server, its extensions and jupyter_events load
+from jupyter_events import EventLogger
+import io, logging
+logger = EventLogger(handlers=[logging.StreamHandler(io.StringIO())])   # emit validates only when heard
+logger.register_event_schema({"$id": "https://example.org/probe", "version": "1", "type": "object",
+                              "properties": {"n": {"type": "integer"}}})
+logger.emit(schema_id="https://example.org/probe", data={"n": 1})
+try:
+    logger.emit(schema_id="https://example.org/probe", data={"n": "one"})
+    raise SystemExit("an invalid event passed validation")
+except Exception as error:
+    assert "is not of type" in str(error), error
+assert sys.modules["rfc3987_syntax"] is None, "rfc3987_syntax was imported"
+"""
+
+
+def test_make_lab_starts_without_rfc3987_and_still_validates_events():
+    done = subprocess.run([sys.executable, "-c", LAB_PROBE, str(REPO / "scripts" / "lab.py")], cwd=REPO,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
