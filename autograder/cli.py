@@ -86,6 +86,10 @@ def main(argv=None):
     except CourseError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("interrupted: every result finished so far is kept; run the same command again to "
+              "grade the rest", file=sys.stderr)
+        return 130
     return 0
 
 

@@ -9,6 +9,7 @@ import contextlib
 import json
 import re
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -191,14 +192,17 @@ def data_files(source_dir, notebook):
     return files
 
 
+_WORKING_DIRECTORY = threading.Lock()   # one per process: a Dask worker may run jobs in threads
+
+
 @contextlib.contextmanager
 def _beside_data_files(files):
     """Run in a fresh folder holding the assignment's data files, as the student's notebook does.
-    (The working directory is per process: a grading process runs one reference at a time.)"""
+    The working directory belongs to the whole process, so references that need it take turns."""
     if not files:
         yield
         return
-    with tempfile.TemporaryDirectory(prefix="reference-") as folder:
+    with _WORKING_DIRECTORY, tempfile.TemporaryDirectory(prefix="reference-") as folder:
         for name, content in files.items():
             target = Path(folder, name)
             target.parent.mkdir(parents=True, exist_ok=True)

@@ -1,29 +1,37 @@
 """Where grading jobs run: a pool of local worker processes (the default), or an existing Dask
 cluster (`--scheduler ADDRESS`).
 
-Both are started before the gradebook is set up (workers import the Jupyter stack meanwhile),
-then `run(pending)` takes (job, key) pairs and yields (job, key, outcome) as jobs finish, in
-any order; outcome is the SubmissionResult, or the exception that stopped the grader on that
-job (a failure of the grader, for that student only).
+Both are started before the gradebook is set up (workers import the Jupyter stack meanwhile).
+`start(pending)` hands them the (job, key) pairs, and `results()` yields (job, key, outcome) as
+jobs finish, in any order; outcome is the SubmissionResult, or the exception that stopped the
+grader on that job (for that student only). When the workers as a whole are lost (the scheduler
+goes away, the local pool breaks) `results()` raises a CourseError instead: nothing is recorded
+for the students still waiting, and the next run grades them (every finished result is kept).
 
 On Dask, workers need not share a file system with the grading process: each job carries its
 submission's files as data (read here, as the job would read them) and its result comes back as
 data; the compiled assignment is sent once to each worker; the secret stays here (a job carries
 only its seeds); nothing but this process writes the gradebook or OUT. A worker that dies
-mid-job loses nothing: the scheduler runs its jobs again on another worker.
+mid-job loses nothing: the scheduler runs its jobs again on another worker (up to Dask's
+`distributed.scheduler.allowed-failures`, 3; a job that kills that many workers is reported as
+the student's grading failure).
 """
 import dataclasses
+import hashlib
 import multiprocessing
 import os
 import time
 import uuid
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 
 from .course import CourseError
 from .job import grade_submission
 from .submission import pack_submission
 
-CONNECT_SECONDS = 30     # to reach the scheduler, and for its first worker to appear
+CONNECT_SECONDS = 30            # to reach the scheduler, and for its first worker to appear
+IN_FLIGHT_BYTES = 512 * 2**20   # submissions' files sent and not yet graded, at most (but one job)
 
 
 class LocalPool:
@@ -38,25 +46,32 @@ class LocalPool:
         self.workers = workers
         self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=context,
                                         initializer=_end_with_grader, initargs=(os.getpid(),))
-        self.warm = [self.pool.submit(_warm_up) for _ in range(workers)]
+        for _ in range(workers):   # the workers start (and import) now
+            self.pool.submit(_warm_up)
+        self.futures = {}
 
     def describe(self):
         return f"{self.workers} local worker processes"
 
-    def run(self, pending):
-        with self.pool:
-            for future in self.warm:
-                future.result()
-            futures = {self.pool.submit(grade_submission, job): (job, key) for job, key in pending}
-            for future in as_completed(futures):
-                job, key = futures[future]
-                try:
-                    yield job, key, future.result()
-                except Exception as error:  # noqa: BLE001  (reported for this student alone)
-                    yield job, key, error
+    def start(self, pending):
+        self.futures = {self.pool.submit(grade_submission, job): (job, key) for job, key in pending}
+
+    def results(self):
+        for future in as_completed(list(self.futures)):
+            job, key = self.futures.pop(future)   # let go of the result once it is handed on
+            try:
+                outcome = future.result()
+            except BrokenProcessPool:
+                raise CourseError("a worker process died (killed from outside, or out of memory) and "
+                                  "the pool stopped; every result finished so far is kept: run the "
+                                  "same command again to grade the rest") from None
+            except Exception as error:  # noqa: BLE001  (reported for this student alone)
+                outcome = error
+            yield job, key, outcome
 
     def close(self):
-        self.pool.shutdown(cancel_futures=True)
+        # Not `with pool`: after Ctrl-C that would run every queued job before returning.
+        self.pool.shutdown(wait=False, cancel_futures=True)
 
 
 class DaskCluster:
@@ -76,12 +91,14 @@ class DaskCluster:
             self.client.close()
             raise CourseError(f"the Dask scheduler at {address} has no workers (start some with "
                               f"`dask worker {address}`)") from None
-        self.address, self.compiled = address, compiled
+        self.address, self.compiled, self.version = address, compiled, code_version()
         # What each worker's first job would import, now, while this process sets up the gradebook.
         self.client.run(_import_in_background, ["autograder.job", "autograder.warm",
                                                 *imported_modules(compiled)], wait=False)
         # Once to every worker now; a worker that joins later fetches it from a peer.
         self.compiled_on_workers = self.client.scatter(compiled, broadcast=True, hash=False)
+        self.queue, self.owners, self.sizes = iter(()), {}, {}
+        self.started = None
 
     def describe(self):
         return f"the Dask cluster at {self.address} ({self.threads()} worker threads)"
@@ -89,41 +106,81 @@ class DaskCluster:
     def threads(self):
         return max(1, sum(self.client.nthreads().values()))
 
-    def run(self, pending):
+    def start(self, pending):
         from distributed import as_completed as dask_completed
 
         # Submissions are read and sent a few at a time, so that neither this process nor the
-        # scheduler ever holds all of them: enough in flight to keep every worker thread busy.
-        queue, in_flight = iter(pending), max(4, 2 * self.threads())
-        started = dask_completed(loop=self.client.loop)
-        owners = {}
-        for pair in queue:
-            owners[self._submit(*pair, started)] = pair
-            if len(owners) >= in_flight:
-                break
-        for future in started:
-            job, key = owners.pop(future)
+        # scheduler ever holds all of them: enough jobs to keep every worker thread busy, and no
+        # more than IN_FLIGHT_BYTES of their files.
+        self.queue, self.in_flight = iter(pending), max(4, 2 * self.threads())
+        self.started = dask_completed(loop=self.client.loop)
+        self._refill()
+
+    def _refill(self):
+        while len(self.owners) < self.in_flight and (
+                not self.owners or sum(self.sizes.values()) < IN_FLIGHT_BYTES):
+            pair = next(self.queue, None)
+            if pair is None:
+                return
+            self._submit(*pair)
+
+    def results(self):
+        from distributed import KilledWorker
+
+        for future in self.started:
+            job, key = self.owners.pop(future)
+            self.sizes.pop(future, None)
             try:
-                yield job, key, future.result()
-            except Exception as error:  # noqa: BLE001  (the job failed too often, or the cluster went)
-                yield job, key, error
+                outcome = future.result()
+            except KilledWorker as error:   # this job ended a worker again and again
+                outcome = error
+            except Exception as error:  # noqa: BLE001
+                if _cluster_lost(error):
+                    raise CourseError(f"lost the Dask cluster at {self.address} ({type(error).__name__}: "
+                                      f"{error}); every result finished so far is kept: run the same "
+                                      "command again to grade the rest") from None
+                outcome = error     # raised by the job itself: this student alone
             finally:
                 future.release()
-            for pair in queue:
-                owners[self._submit(*pair, started)] = pair
-                break
+            yield job, key, outcome
+            try:
+                self._refill()
+            except Exception as error:  # noqa: BLE001  (the client could not send: the cluster is gone)
+                raise CourseError(f"lost the Dask cluster at {self.address} ({type(error).__name__}: "
+                                  f"{error}); every result finished so far is kept: run the same "
+                                  "command again to grade the rest") from None
 
-    def _submit(self, job, key, started):
+    def _submit(self, job, key):
         packed = pack_submission(job.submission, self.compiled.notebook, job.limits.notebook_max_bytes,
                                  job.limits.disk_bytes)
         travelling = dataclasses.replace(job, compiled=None, packed=packed, scratch_root=None)
-        future = self.client.submit(grade_on_worker, self.compiled_on_workers, travelling, pure=False,
-                                    key=f"grade-{job.student_id}-{uuid.uuid4().hex[:8]}")
-        started.add(future)
-        return future
+        future = self.client.submit(grade_on_worker, self.compiled_on_workers, travelling, self.version,
+                                    pure=False, key=f"grade-{job.student_id}-{uuid.uuid4().hex[:8]}")
+        self.owners[future] = (job, key)
+        self.sizes[future] = packed.size()
+        self.started.add(future)
 
     def close(self):
         self.client.close()
+
+
+def _cluster_lost(error):
+    """The scheduler or the connection to it went away (not something a job raised)."""
+    from concurrent.futures import CancelledError
+
+    from distributed.client import ClosedClientError
+    from distributed.comm.core import CommClosedError
+
+    return isinstance(error, (CancelledError, ClosedClientError, CommClosedError))
+
+
+def code_version():
+    """A digest of the grader's own code: a Dask worker must run the same, or its verdicts (and
+    the results this process then keeps) would come from another grader."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def _refuse_unreachable(address):
@@ -142,8 +199,16 @@ def _refuse_unreachable(address):
                           f"{error.strerror or error}") from None
 
 
-def grade_on_worker(compiled, job):
+_WORKER_VERSION = None
+
+
+def grade_on_worker(compiled, job, version):
     """Run on a Dask worker: the job, with the worker's copy of the compiled assignment."""
+    global _WORKER_VERSION
+    _WORKER_VERSION = _WORKER_VERSION or code_version()
+    if _WORKER_VERSION != version:
+        raise RuntimeError(f"this Dask worker runs another version of the autograder ({_WORKER_VERSION}, "
+                           f"the grading process {version}): update its checkout and restart it")
     return grade_submission(dataclasses.replace(job, compiled=compiled))
 
 

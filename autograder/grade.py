@@ -137,13 +137,15 @@ def _grade_in_run(run, root, assignment, submissions, out, db_url, workers, secr
                 record_in_gradebook(gradebook, assignment, notebook_id, result)
                 gradebook_seconds += time.perf_counter() - start
 
+            if dispatcher is not None:
+                dispatcher.start(pending)
             waiting = {job.student_id for job, _ in pending}
-            for student in students:  # kept from an earlier run: its pages again, from the store
+            for student in students:  # kept from an earlier run: its pages again, while jobs run
                 if student not in waiting:
                     finish(store.load(student, keys[student]))
             if dispatcher is not None:
                 progress = Progress(len(pending))
-                for job, key, outcome in dispatcher.run(pending):
+                for job, key, outcome in dispatcher.results():
                     if isinstance(outcome, SubmissionResult):
                         store.save(job.student_id, key, outcome)   # kept at once: a crash after this loses nothing
                         if key is None:   # too big to fingerprint: not kept, so held
@@ -162,15 +164,15 @@ def _grade_in_run(run, root, assignment, submissions, out, db_url, workers, secr
 def default_workers(limits):
     """Twice the cores: a job waits part of its time for its kernel to boot, and another job's
     work fills that wait (24 a1 submissions on 2 cores: 17.1 s with 2 workers, 13.6 s with 4,
-    13.4 s with 6). No more than the memory holds if every kernel used its memory limit and its
-    disk cap (a sandbox's tmpfs is memory)."""
+    13.4 s with 6). Beyond the cores, no more than the memory holds if every kernel used its
+    memory limit and its disk cap (a sandbox's tmpfs is memory); never fewer than the cores."""
     cores = os.cpu_count() or 1
     try:
         memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (ValueError, OSError):
         memory = None
     fits = memory // (limits.memory_bytes + limits.disk_bytes) if memory else 2 * cores
-    return max(1, min(2 * cores, fits))
+    return max(1, cores, min(2 * cores, fits))
 
 
 def grader_failure(student, compiled, error):
@@ -189,8 +191,10 @@ def sandbox_summary(results, use_sandbox=True):
     bare = [r.student_id for r in results if r.sandbox.startswith("NOT")]
     shown = ", ".join(bare[:20]) + (f" and {len(bare) - 20} more" if len(bare) > 20 else "")
     return (f"NOT SANDBOXED for {len(bare)} of {len(results)} submissions ({shown}): they were graded "
-            "on workers without bubblewrap, so their code ran with resource limits only and could read "
-            "files the worker's user can read; the others were sandboxed with bubblewrap")
+            "on workers without bubblewrap, so their code ran with resource limits only, as the worker's "
+            "user: it could read and change what that user can, the worker's copy of this assignment's "
+            "solution and its Python environment included (install bubblewrap there, or stop that "
+            "worker); the others were sandboxed with bubblewrap")
 
 
 def build_job(student, folder, compiled, secret, limits, run, use_sandbox=True):

@@ -121,7 +121,7 @@ def grade_submission(job):
             if job.packed is not None:  # read by the grading process, carried here as data
                 if job.packed.refusal:
                     raise SubmissionError(job.packed.refusal)
-                student_nb = parse_notebook(job.packed.notebook)
+                student_nb = parse_notebook(job.packed.notebook_bytes())
                 copied, entries = unpack_regular_files(job.packed.entries, workdir)
                 skipped = job.packed.skipped
             else:

@@ -31,8 +31,9 @@ def compiled_digest(compiled):
 
 
 def submission_digest(folder):
-    """The content of every regular file under `folder`, links and special files left out as the
-    job leaves them out; None if the folder cannot be read or is too big to hash."""
+    """The content of every regular file under `folder`, and the names of the links, special files
+    and hard links the job leaves out (the feedback lists them); None if the folder cannot be read
+    or is too big to hash."""
     digest, total = hashlib.sha256(), 0
     folder = Path(folder)
     if folder.is_symlink() or folder.parent.is_symlink():   # a linked student: refused by the job, never read
@@ -40,15 +41,18 @@ def submission_digest(folder):
     try:
         for directory, subfolders, files in os.walk(folder):   # does not follow links to folders
             subfolders.sort()
-            for name in sorted(files):
+            for name in sorted(files + [d for d in subfolders if Path(directory, d).is_symlink()]):
                 path = Path(directory, name)
                 info = path.lstat()
-                if not stat.S_ISREG(info.st_mode):
+                if not stat.S_ISREG(info.st_mode) or info.st_nlink > 1:
+                    # not read, but its presence is in the feedback's notes (left out, and why)
+                    digest.update(b"not copied\0" + os.fsencode(path.relative_to(folder)) + b"\0"
+                                  + str(stat.S_IFMT(info.st_mode)).encode() + b"\0")
                     continue
                 total += info.st_size
                 if total > MAX_HASHED_BYTES:
                     return None
-                digest.update(str(path.relative_to(folder)).encode() + b"\0")
+                digest.update(os.fsencode(path.relative_to(folder)) + b"\0")
                 with open(path, "rb", opener=lambda p, flags: os.open(p, flags | os.O_NOFOLLOW)) as file:
                     for block in iter(lambda: file.read(1 << 20), b""):
                         digest.update(block)
@@ -70,10 +74,11 @@ def fingerprint(job, compiled_hash, environment=""):
 
 
 class ResultStore:
-    """OUT/results/<student>.pickle: (fingerprint, the result without its notebook and feedback
-    page, and those two pickled apart), replaced atomically. Reading a result back for the gradebook
-    or the report then costs little, whatever the size of its notebook. Only the grading process
-    writes here, and only it reads it back (pickle: never load one from elsewhere)."""
+    """OUT/results/<student>.pickle: two pickles one after the other, (fingerprint, the result
+    without its notebook and feedback page) and then (notebook, page), replaced atomically, so that
+    reading a result back for the gradebook or the report reads only the first, whatever the size
+    of its notebook. Only the grading process writes here, and only it reads it back (pickle:
+    never load one from elsewhere)."""
 
     def __init__(self, out):
         self.folder = Path(out) / "results"
@@ -81,39 +86,41 @@ class ResultStore:
     def _path(self, student):
         return self.folder / f"{student}.pickle"
 
-    def _read(self, student):
+    def _read(self, student, pages):
+        """(fingerprint, result), with the result's notebook and page when `pages`; None if missing,
+        torn or from another version (it is then graded again)."""
         try:
             with open(self._path(student), "rb") as file:
-                return pickle.load(file)
-        except Exception:  # noqa: BLE001  (missing, torn or from another version: grade again)
+                stored_format, key, result = pickle.load(file)
+                if stored_format != FORMAT:
+                    return None
+                if pages:
+                    result.notebook, result.feedback_html = pickle.load(file)
+                return key, result
+        except Exception:  # noqa: BLE001
             return None
 
     def load(self, student, key, pages=True):
         """The result kept for `student` if its fingerprint is `key`, else None; with its notebook
         and feedback page when `pages`."""
-        stored = self._read(student) if key is not None else None
-        if not stored or len(stored) != 3 or stored[0] != key:
-            return None
-        _, result, heavy = stored
-        if pages:
-            result.notebook, result.feedback_html = pickle.loads(heavy)
-        return result
+        stored = self._read(student, pages) if key is not None else None
+        return stored[1] if stored and stored[0] == key else None
 
     def summary(self, student):
         """The result last kept for `student`, without notebook and page, whatever its fingerprint."""
-        stored = self._read(student)
-        return stored[1] if stored and len(stored) == 3 else None
+        stored = self._read(student, pages=False)
+        return stored[1] if stored else None
 
     def save(self, student, key, result):
         if key is None:
             return
         self.folder.mkdir(parents=True, exist_ok=True)
-        heavy = pickle.dumps((result.notebook, result.feedback_html), protocol=pickle.HIGHEST_PROTOCOL)
         light = dataclasses.replace(result, notebook=None, feedback_html=None)
         handle, temporary = tempfile.mkstemp(dir=self.folder, prefix=f".{student}.", suffix=".tmp")
         try:
             with os.fdopen(handle, "wb") as file:
-                pickle.dump((key, light, heavy), file, protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dump((FORMAT, key, light), file, protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dump((result.notebook, result.feedback_html), file, protocol=pickle.HIGHEST_PROTOCOL)
                 file.flush()
                 os.fsync(file.fileno())
             os.replace(temporary, self._path(student))   # a reader sees the old result or the new one

@@ -46,7 +46,7 @@ def describe(use_sandbox=True):
         return "sandboxed with bubblewrap: no network, private file system, resource limits"
     reason = "turned off" if bubblewrap() else "missing: apt-get install bubblewrap"
     return (f"NOT SANDBOXED: bubblewrap was not used ({reason}), so student code ran with "
-            "resource limits only and could read files this user can read")
+            "resource limits only and could read and change the files this user can")
 
 
 def _python_roots():

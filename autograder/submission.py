@@ -161,7 +161,8 @@ def _copy(dir_fd, prefix, budget, state, depth, keep):
     for name in names:
         if name in IGNORED:
             continue
-        shown = prefix + name
+        relative = prefix + name
+        shown = printable(relative)   # for messages: a name need not be valid UTF-8
         if state["entries"] >= MAX_ENTRIES:
             state["skipped"].append(f"{shown} (more than {MAX_ENTRIES:,} files)")
             continue
@@ -179,8 +180,8 @@ def _copy(dir_fd, prefix, budget, state, depth, keep):
                 continue
             try:
                 state["entries"] += 1
-                keep(shown, None)
-                _copy(child, shown + "/", budget, state, depth + 1, keep)
+                keep(relative, None)
+                _copy(child, relative + "/", budget, state, depth + 1, keep)
             finally:
                 os.close(child)
         elif stat.S_ISREG(st.st_mode) and st.st_nlink > 1:
@@ -194,11 +195,17 @@ def _copy(dir_fd, prefix, budget, state, depth, keep):
             if data is None:
                 state["skipped"].append(f"{shown} (could not be read as a regular file)")
             else:
-                keep(shown, data)
+                keep(relative, data)
                 state["bytes"] += len(data)
                 state["entries"] += 1
         else:
             state["skipped"].append(f"{shown} ({kind_of(st.st_mode)})")
+
+
+def printable(name):
+    """A file name as text that can be written anywhere: bytes that are not UTF-8 (which
+    os.listdir hands back as lone surrogates) shown as \\xNN."""
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
 
 
 def _read_file(name, dir_fd, budget):
@@ -217,10 +224,19 @@ def _read_file(name, dir_fd, budget):
 class PackedSubmission:
     """A submission read here, safely, and carried as data to a job on another machine (which
     then needs no shared file system): what the job would have read and copied itself."""
-    notebook: bytes | None = None            # the notebook's bytes; None when refused
+    notebook: bytes | None = None            # the notebook's bytes when not among `entries`
     entries: list = field(default_factory=list)   # pack_regular_files' (path, bytes or None)
     skipped: list = field(default_factory=list)
     refusal: str | None = None               # why it cannot be graded, as the job would say
+    notebook_name: str = ""
+
+    def notebook_bytes(self):
+        if self.notebook is not None:
+            return self.notebook
+        return next(data for path, data in self.entries if path == self.notebook_name)
+
+    def size(self):
+        return len(self.notebook or b"") + sum(len(data) for _, data in self.entries if data is not None)
 
 
 def pack_submission(folder, notebook, notebook_max_bytes, budget):
@@ -235,7 +251,8 @@ def pack_submission(folder, notebook, notebook_max_bytes, budget):
         return PackedSubmission(refusal=str(error))
     except OSError as error:
         return PackedSubmission(refusal=f"refused: {shown} could not be read ({error.strerror})")
-    return PackedSubmission(raw, entries, skipped)
+    packed = any(path == notebook and data is not None for path, data in entries)   # sent once
+    return PackedSubmission(None if packed else raw, entries, skipped, notebook_name=notebook)
 
 
 def attempt_of(folder, notebook, max_bytes):

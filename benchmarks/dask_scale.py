@@ -1,6 +1,8 @@
 """Grade N synthetic submissions on a Dask LocalCluster and watch the grading process's memory.
 
-    .venv/bin/python benchmarks/dask_scale.py [N] [WORKERS]     (default 1000 submissions, 2 workers)
+    .venv/bin/python benchmarks/dask_scale.py [N] [WORKERS] [local]   (default 1000 submissions, 2 workers)
+
+With `local`, the same through the local pool (--workers) instead of a LocalCluster.
 
 The submissions cycle through right, wrong and blank a1 notebooks. The grader runs as the CLI
 does (`python -m autograder grade ... --scheduler ADDRESS`) in its own process, whose resident
@@ -8,6 +10,7 @@ memory is sampled every 0.2 s: the peak, and the peak over each tenth of the run
 it stays flat as results arrive (they go to disk, not into memory). Prints submissions per
 minute. Not part of `make test`: at 2 workers, 1,000 submissions take several minutes.
 """
+import contextlib
 import re
 import shutil
 import subprocess
@@ -46,18 +49,22 @@ def run_watched(command, results):
 def main():
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
     workers = int(sys.argv[2]) if len(sys.argv) > 2 else 2
-    with tempfile.TemporaryDirectory() as tmp, \
-            LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                         dashboard_address=":0") as cluster:
+    local = "local" in sys.argv[3:]
+    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
+        where = ["--workers", str(workers)]
+        if not local:
+            cluster = stack.enter_context(LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                                       dashboard_address=":0"))
+            where = ["--scheduler", cluster.scheduler_address]
         tmp = Path(tmp)
         make_submissions(tmp / "submitted", count)
         (tmp / "secret").write_text("benchmark-secret-0123456789")
         command = [sys.executable, "-m", "autograder", "grade", ASSIGNMENT, "--submissions",
                    str(tmp / "submitted"), "--out", str(tmp / "out"), "--db", f"sqlite:///{tmp / 'gb.db'}",
-                   "--secret-file", str(tmp / "secret"), "--scheduler", cluster.scheduler_address]
+                   "--secret-file", str(tmp / "secret"), *where]
         seconds, stdout, samples = run_watched(command, tmp / "out" / "results")
         print(stdout.strip().splitlines()[-1])
-        print(f"{count} submissions on {workers} Dask workers: {seconds:.0f} s, "
+        print(f"{count} submissions on {workers} {'local' if local else 'Dask'} workers: {seconds:.0f} s, "
               f"{count / seconds * 60:.0f} submissions per minute")
         print(f"grader peak memory: {max(s[2] for s in samples) / 2**20:.0f} MiB")
         print("peak memory by results on disk (tenths of the run):")

@@ -8,7 +8,6 @@ submission at a time; ours sandboxes every kernel and runs --workers jobs at onc
 submission at a time (what Formgrader's Autograde button does).
 """
 import os
-import pickle
 import re
 import shutil
 import subprocess
@@ -51,7 +50,9 @@ def where_the_time_goes(out, cli_output):
     """Mean seconds per job phase, from the results the grader kept in OUT/results, and the
     grading process's own gradebook writing, from the CLI's summary line."""
     phases = {}
-    results = [pickle.load(path.open("rb"))[1] for path in sorted((out / "results").glob("*.pickle"))]
+    from autograder.results_store import ResultStore
+    store = ResultStore(out)
+    results = [store.summary(path.stem) for path in sorted((out / "results").glob("*.pickle"))]
     for result in results:
         for phase, seconds in result.phases.items():
             phases.setdefault(phase, []).append(seconds)

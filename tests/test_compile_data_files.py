@@ -59,3 +59,18 @@ def test_data_files_too_large_to_send_with_every_job_are_refused(tmp_path, monke
     monkeypatch.setattr(autograder.compile, "DATA_FILES_LIMIT", 5)   # the two files hold 6 bytes
     with pytest.raises(CourseError, match="exceed"):
         compile_assignment(folder, "toy")
+
+
+def test_references_in_threads_each_find_their_data_files(tmp_path, monkeypatch):
+    """A Dask worker with several threads runs several jobs' reference runs at once, and the
+    working directory is the process's: they take turns, and each sees its files."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    compiled = compile_assignment(source_folder(tmp_path), "toy")
+    # A solution that takes a moment before it reads its files, as a real one might.
+    compiled.cells[0]["source"] = "import time\ntime.sleep(0.02)\n" + "".join(compiled.cells[0]["source"])
+    monkeypatch.chdir(tmp_path)
+    with ThreadPoolExecutor(8) as threads:
+        totals = list(threads.map(lambda _: reference_namespaces(compiled)["test_total"]["total"](2), range(16)))
+    assert totals == [140.0] * 16
+    assert os.getcwd() == str(tmp_path)

@@ -2,6 +2,7 @@
 processes, reached only through its scheduler's address, as an instructor's cluster would be."""
 import csv
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -17,7 +18,8 @@ from autograder.job import SubmissionResult
 from conftest import REPO
 from submissions import ASSIGNMENT, blank, solution, submit, with_answer
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(
+    not shutil.which("bwrap"), reason="the workers sandbox with the Debian package bubblewrap")]
 
 FORWARD = with_answer("central_difference", "(f(x + h) - f(x - h)) / (2 * h)", "(f(x + h) - f(x)) / h")
 
@@ -36,6 +38,7 @@ def make_submissions(folder):
     dan = submit(folder, "dan", solution())
     (dan / "notes.txt").write_text("my working")
     (dan / "secret-link").symlink_to(REPO / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
+    os.symlink("/etc/passwd", os.fsencode(dan) + b"/odd\xffname")   # not UTF-8: still named
     (folder / "eve" / ASSIGNMENT).mkdir(parents=True)   # submitted nothing
     return {"ann": 10.0, "bob": 0.0, "cat": None, "dan": 10.0, "eve": 0.0}
 
@@ -74,7 +77,8 @@ def test_a_dask_cluster_grades_as_the_local_pool_does(cluster, tmp_path):
            {s: v for s, v in expected.items() if v is not None}
     assert 0 < scores["cat"] < 10
     status = {r["student_id"]: r["status"] for r in rows}
-    assert "secret-link" in status["dan"] and "missing notebook" in status["eve"]
+    assert "secret-link" in status["dan"] and "odd\\xffname" in status["dan"]
+    assert "missing notebook" in status["eve"]
     assert gradebook_scores(tmp_path, "dask") == gradebook_scores(tmp_path, "local") == scores
     for student in expected:   # the same feedback, word for word
         page = f"feedback/{student}/{ASSIGNMENT}.html"
@@ -121,6 +125,42 @@ def test_a_killed_worker_loses_nothing(cluster, tmp_path):
     assert {r["student_id"]: float(r["score"]) for r in rows} == expected
     assert all(r["status"] == "graded" for r in rows)   # none lost to the kill
     assert gradebook_scores(tmp_path, "dask") == expected
+
+
+def test_a_lost_scheduler_records_nothing_for_the_waiting_and_the_next_run_grades_them(cluster, tmp_path):
+    """The cluster goes away mid-run: the grader stops in one line, the students still waiting get
+    no zero in the gradebook, and the same command on a live cluster grades only them."""
+    (tmp_path / "secret").write_text("dask-secret-0123456789")
+    expected = {f"s{index}": 10.0 if index % 2 else 0.0 for index in range(6)}
+    for student, score in expected.items():
+        submit(tmp_path / "subs", student, solution() if score else blank())
+    doomed = LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0")
+    command = [sys.executable, "-m", "autograder", "grade", ASSIGNMENT, "--submissions", str(tmp_path / "subs"),
+               "--out", str(tmp_path / "dask"), "--db", f"sqlite:///{tmp_path / 'dask'}.db",
+               "--secret-file", str(tmp_path / "secret"), "--scheduler", doomed.scheduler_address]
+    grader = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    kept = tmp_path / "dask" / "results"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not (kept.exists() and list(kept.glob("*.pickle"))):
+        time.sleep(0.05)
+    doomed.close()
+    _, stderr = grader.communicate(timeout=120)
+    assert grader.returncode == 2, stderr
+    assert stderr.strip().splitlines()[-1].startswith("error: lost the Dask cluster"), stderr
+    finished = sorted(p.stem for p in kept.glob("*.pickle"))
+    assert 1 <= len(finished) < 6, finished
+    assert gradebook_scores(tmp_path, "dask") == {s: expected[s] for s in finished}   # no zeros for the rest
+
+    again = grade(tmp_path, "dask", "--scheduler", cluster.scheduler_address)
+    assert f"graded {6 - len(finished)} of 6" in again
+    assert gradebook_scores(tmp_path, "dask") == expected
+
+
+def test_a_worker_on_other_grader_code_is_refused():
+    from autograder.dispatch import grade_on_worker
+
+    with pytest.raises(RuntimeError, match="another version of the autograder"):
+        grade_on_worker(None, None, "0000000000000000")
 
 
 def test_a_worker_without_bubblewrap_is_reported(cluster, tmp_path):
@@ -200,16 +240,20 @@ def test_a_job_carries_its_files_and_seeds_but_not_the_secret_or_the_assignment(
 
     dispatcher = object.__new__(DaskCluster)
     dispatcher.client, dispatcher.compiled, dispatcher.compiled_on_workers = Recorder(), compiled, "<scattered>"
+    dispatcher.version, dispatcher.owners, dispatcher.sizes, dispatcher.started = "v1", {}, {}, Started()
     from autograder.limits import Limits
     from autograder.seeds import load_secret
     with Run(tmp_path) as run:
         job = build_job("ann", folder, compiled, load_secret(tmp_path / "secret", REPO, lambda *_: None),
                         Limits(), run)
-        dispatcher._submit(job, "key", Started())
+        dispatcher._submit(job, "key")
     sent = Recorder.sent[0]
     assert secret.encode() not in sent
-    _, (assignment, travelling) = pickle.loads(sent)
-    assert assignment == "<scattered>" and travelling.compiled is None
+    _, (assignment, travelling, version) = pickle.loads(sent)
+    assert assignment == "<scattered>" and travelling.compiled is None and version == "v1"
+    notebook = (folder / f"{ASSIGNMENT}.ipynb").read_bytes()
+    assert travelling.packed.notebook_bytes() == notebook and sent.count(notebook[:200]) == 1   # sent once
+    assert dispatcher.sizes[next(iter(dispatcher.sizes))] == len(notebook) + len(b"x,y\n1,2\n")
     assert travelling.seeds == job.seeds
     assert dict(travelling.packed.entries)["data.csv"] == b"x,y\n1,2\n"
     assert "elsewhere" not in dict(travelling.packed.entries)

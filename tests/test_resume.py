@@ -14,7 +14,7 @@ from nbgrader.api import Gradebook
 from autograder.grade import grade_assignment
 from autograder.limits import Limits
 from conftest import REPO
-from submissions import ASSIGNMENT, blank, solution, submit, with_answer
+from submissions import ASSIGNMENT, blank, solution, submit, with_answer, with_cell
 
 pytestmark = pytest.mark.slow
 
@@ -117,3 +117,50 @@ def test_a_run_killed_part_way_loses_nothing_that_finished(tmp_path):
     again = run(tmp_path, *limits)
     assert "graded 0 of 3 submissions" in again and "3 unchanged" in again, again
     print(f"an unchanged re-run of 3 submissions took {time.monotonic() - start:.1f} s")
+
+
+def test_ctrl_c_stops_at_once_and_the_next_run_grades_the_rest(tmp_path):
+    """SIGINT (Ctrl-C) after the first result: the grader stops without running the jobs still
+    queued (each takes over 4 s here), keeps what finished, and the same command finishes the job."""
+    (tmp_path / "secret").write_text("interrupt-secret-0123456789")
+    slow = with_cell("import time\ntime.sleep(4)")   # the solution, and a slow cell
+    for student in ["ann", "bob", "cat"]:
+        submit(tmp_path / "subs", student, slow)
+    grader = subprocess.Popen(grade_command(tmp_path, "--workers", "1"), cwd=REPO, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True)
+    kept = tmp_path / "out" / "results"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not (kept.exists() and list(kept.glob("*.pickle"))):
+        time.sleep(0.05)
+    grader.send_signal(signal.SIGINT)
+    interrupted = time.monotonic()
+    _, stderr = grader.communicate(timeout=60)
+    assert time.monotonic() - interrupted < 4, "the queued jobs ran after Ctrl-C"
+    assert grader.returncode == 130 and "interrupted: every result finished so far is kept" in stderr
+    finished = sorted(p.stem for p in kept.glob("*.pickle"))
+    assert 1 <= len(finished) < 3, finished
+    output = run(tmp_path, "--workers", "2")
+    assert f"graded {3 - len(finished)} of 3 submissions" in output, output
+    assert gradebook_scores(tmp_path) == scores(tmp_path) == dict.fromkeys(["ann", "bob", "cat"], 10.0)
+
+
+def test_a_submission_too_big_to_fingerprint_is_held_not_kept(tmp_path, monkeypatch):
+    """Results the store does not keep (here: every submission is over the size that is hashed)
+    are held for the run's report and gradebook, and graded again next time."""
+    import autograder.results_store
+
+    monkeypatch.setattr(autograder.results_store, "MAX_HASHED_BYTES", 10)
+    (tmp_path / "secret").write_text("held-secret-0123456789")
+    submit(tmp_path / "subs", "ann", solution())
+    submit(tmp_path / "subs", "bob", blank())
+
+    def grade():
+        results, info = grade_assignment(REPO, ASSIGNMENT, tmp_path / "subs", tmp_path / "out",
+                                         db_url=f"sqlite:///{tmp_path / 'gb.db'}", workers=2,
+                                         secret_file=tmp_path / "secret", log=lambda *_: None)
+        return {r.student_id: r.score for r in results}, info["graded"]
+
+    assert grade() == ({"ann": 10.0, "bob": 0.0}, 2)
+    assert not list((tmp_path / "out" / "results").glob("*.pickle"))
+    assert grade() == ({"ann": 10.0, "bob": 0.0}, 2)           # nothing kept: graded again
+    assert gradebook_scores(tmp_path) == {"ann": 10.0, "bob": 0.0}
