@@ -47,9 +47,9 @@ def test_a_rerun_grades_only_the_changed_submission_and_force_grades_all(tmp_pat
     submit(tmp_path / "subs", "ann", solution())
     bob = submit(tmp_path / "subs", "bob", blank())
 
-    def grade(**options):
+    def grade(db="gb.db", **options):
         results, info = grade_assignment(REPO, ASSIGNMENT, tmp_path / "subs", tmp_path / "out",
-                                         db_url=f"sqlite:///{tmp_path / 'gb.db'}", workers=2,
+                                         db_url=f"sqlite:///{tmp_path / db}", workers=2,
                                          secret_file=tmp_path / "secret", log=lambda *_: None, **options)
         return {r.student_id: r.score for r in results}, info["graded"]
 
@@ -57,6 +57,11 @@ def test_a_rerun_grades_only_the_changed_submission_and_force_grades_all(tmp_pat
     (bob / f"{ASSIGNMENT}.ipynb").write_text((tmp_path / "subs" / "ann" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").read_text())
     assert grade() == ({"ann": 10.0, "bob": 10.0}, 1)          # ann's result kept, bob's new one
     assert gradebook_scores(tmp_path) == {"ann": 10.0, "bob": 10.0}
+    # Kept results go into a gradebook that lacks them (the gradebook is not part of the fingerprint).
+    assert grade(db="other.db") == ({"ann": 10.0, "bob": 10.0}, 0)
+    with Gradebook(f"sqlite:///{tmp_path / 'other.db'}") as gradebook:
+        assert {s.student.id: s.score for s in gradebook.assignment_submissions(ASSIGNMENT)} == \
+               {"ann": 10.0, "bob": 10.0}
     assert grade(force=True) == ({"ann": 10.0, "bob": 10.0}, 2)
 
 
