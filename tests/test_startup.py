@@ -62,6 +62,11 @@ assert sys.modules["rfc3987_syntax"] is None, "rfc3987_syntax was imported"
 
 
 def test_make_lab_starts_without_rfc3987_and_still_validates_events():
+    """`make lab` starts JupyterLab through scripts/lab.py, and with what that script leaves out,
+    JupyterLab's server and its event schemas still load and validate (the browser tests then
+    serve the course through it)."""
+    recipe = (REPO / "Makefile").read_text().split("\nlab:", 1)[1].split("\n\n", 1)[0]
+    assert "scripts/lab.py" in recipe
     done = subprocess.run([sys.executable, "-c", LAB_PROBE, str(REPO / "scripts" / "lab.py")], cwd=REPO,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
