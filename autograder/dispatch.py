@@ -136,9 +136,7 @@ class DaskCluster:
                 outcome = error
             except Exception as error:  # noqa: BLE001
                 if _cluster_lost(error):
-                    raise CourseError(f"lost the Dask cluster at {self.address} ({type(error).__name__}: "
-                                      f"{error}); every result finished so far is kept: run the same "
-                                      "command again to grade the rest") from None
+                    raise self._lost(error) from None
                 outcome = error     # raised by the job itself: this student alone
             finally:
                 future.release()
@@ -146,9 +144,11 @@ class DaskCluster:
             try:
                 self._refill()
             except Exception as error:  # noqa: BLE001  (the client could not send: the cluster is gone)
-                raise CourseError(f"lost the Dask cluster at {self.address} ({type(error).__name__}: "
-                                  f"{error}); every result finished so far is kept: run the same "
-                                  "command again to grade the rest") from None
+                raise self._lost(error) from None
+
+    def _lost(self, error):
+        return CourseError(f"lost the Dask cluster at {self.address} ({type(error).__name__}: {error}); "
+                           "every result finished so far is kept: run the same command again to grade the rest")
 
     def _submit(self, job, key):
         packed = pack_submission(job.submission, self.compiled.notebook, job.limits.notebook_max_bytes,

@@ -1,10 +1,12 @@
-"""Grade a folder of submissions: jobs in parallel, then nbgrader's gradebook.
+"""Grade a folder of submissions: jobs in parallel, each result into nbgrader's gradebook.
 
 DIR is laid out like nbgrader's submitted/ (DIR/<student_id>/<assignment>/<assignment>.ipynb)
-and is only ever read. Each submission is graded by an independent job (autograder.job) in a
-worker process, which also renders the student's feedback with nbgrader's template; the
-scores are then recorded in the gradebook through nbgrader's API and the autograded
-notebooks written under OUT/workspace/autograded/.
+and is only ever read. Each submission is graded by an independent job (autograder.job) on a
+worker (autograder.dispatch: local processes or a Dask cluster), which also renders the
+student's feedback with nbgrader's template. As each result arrives it is kept in OUT/results/
+(autograder.results_store), its scores are recorded in the gradebook through nbgrader's API,
+its feedback page and autograded notebook (OUT/workspace/autograded/) are written, and it is
+let go.
 """
 import os
 import shutil
@@ -20,7 +22,7 @@ from . import sandbox
 from .compile import compile_assignment
 from .dispatch import DaskCluster, LocalPool
 from .course import CourseError, course_config, ensure_tools_on_path, require_assignment
-from .job import GradingJob, SubmissionResult, grade_submission
+from .job import GradingJob, SubmissionResult
 from .limits import resolve_limits
 from .progress import Progress
 from .results_store import ResultStore, StoredResults, compiled_digest, fingerprint
