@@ -16,6 +16,11 @@ import urllib.request
 
 import pytest
 
+try:
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+except ImportError:                     # the tests skip without playwright
+    PlaywrightTimeout = TimeoutError
+
 from conftest import COURSE_NOTEBOOKS, REPO, free_port
 
 CHROMIUM = "/usr/bin/chromium"
@@ -71,12 +76,45 @@ def browser():
         chromium.close()
 
 
+def start_kernel(lab, notebook):
+    """Start the notebook's kernel through the server's REST API before the page opens.
+
+    JupyterLab then joins this session instead of starting a kernel itself: under load its own
+    start can time out, and it falls back to a modal "Select Kernel" dialog that blocks every click
+    (CI failed on exactly that once)."""
+    body = json.dumps({"path": notebook, "name": notebook.rsplit("/", 1)[-1], "type": "notebook",
+                       "kernel": {"name": "python3"}}).encode()
+    request = urllib.request.Request(f"{lab['base']}/api/sessions?token={lab['token']}", data=body,
+                                     method="POST", headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=120) as answer:
+        session = json.load(answer)
+    assert session["path"] == notebook and session["kernel"]["name"] == "python3", session
+
+
 def open_page(browser, lab, path):
+    if path.startswith("lab/tree/") and ".ipynb" in path:
+        start_kernel(lab, path.removeprefix("lab/tree/").split("?")[0])
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.console_errors = []
     page.on("console", lambda message: page.console_errors.append(message.text) if message.type == "error" else None)
     page.goto(f"{lab['base']}/{path}{'&' if '?' in path else '?'}token={lab['token']}")
     return page
+
+
+def accept_dialogs(page):
+    """Accept any dialog JupyterLab left open (e.g. which kernel, after a slow start), waiting until
+    it is gone: a dialog that stays intercepts every click on the page."""
+    dialog = page.locator(".jp-Dialog")
+    for _ in range(3):
+        if not (dialog.count() and dialog.first.is_visible()):
+            return
+        print(f"dialog: {dialog.first.inner_text()[:200]!r}")
+        dialog.first.locator(".jp-mod-accept").first.click()
+        try:
+            dialog.first.wait_for(state="detached", timeout=30_000)
+        except PlaywrightTimeout:
+            continue
+    pytest.fail(f"a JupyterLab dialog would not close: {dialog.first.inner_text()[:300]!r}")
 
 
 def run_all(page):
@@ -85,13 +123,13 @@ def run_all(page):
     page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
     first = page.locator(".jp-Notebook .jp-CodeCell .jp-InputArea-prompt").first
     for _ in range(4):
-        dialog = page.locator(".jp-Dialog")
-        if dialog.count() and dialog.first.is_visible():
-            # A slow kernel start can leave JupyterLab asking (e.g. which kernel); accept its default.
-            print(f"dialog before Run All: {dialog.first.inner_text()[:200]!r}")
-            dialog.locator(".jp-mod-accept").first.click()
-        page.get_by_role("menuitem", name="Run", exact=True).click()
-        page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+        accept_dialogs(page)
+        try:
+            page.get_by_role("menuitem", name="Run", exact=True).click(timeout=10_000)
+            page.get_by_role("menuitem", name="Run All Cells", exact=True).click(timeout=10_000)
+        except PlaywrightTimeout:      # a dialog opened in between: accept it and ask again
+            page.keyboard.press("Escape")
+            continue
         try:
             expect(first).to_have_text(re.compile(r"\[(\d+|\*)\]"), timeout=15_000)
             return
@@ -259,6 +297,7 @@ def run_cell(page, text):
     target = cell(page, text)
     # A run asked for while the kernel is still connecting can be dropped: ask again.
     for _ in range(4):
+        accept_dialogs(page)
         target.locator(".jp-InputArea-prompt").click()
         page.keyboard.press("Shift+Enter")
         try:
