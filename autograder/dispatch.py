@@ -71,7 +71,14 @@ class LocalPool:
 
     def close(self):
         # Not `with pool`: after Ctrl-C that would run every queued job before returning.
+        workers = list((getattr(self.pool, "_processes", None) or {}).values())
         self.pool.shutdown(wait=False, cancel_futures=True)
+        if self.futures:
+            # Stopped early (Ctrl-C, a lost pool): the jobs already handed to a worker cannot be
+            # cancelled, and waiting for them made a Ctrl-C take as long as the slowest. They are
+            # graded next time; the run's cleanup ends their sandboxes.
+            for worker in workers:
+                worker.kill()
 
 
 class DaskCluster:
