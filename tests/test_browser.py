@@ -101,33 +101,48 @@ def open_page(browser, lab, path):
     return page
 
 
-def accept_dialogs(page):
-    """Accept any dialog JupyterLab left open (e.g. which kernel, after a slow start), waiting until
-    it is gone: a dialog that stays intercepts every click on the page."""
-    dialog = page.locator(".jp-Dialog")
-    for _ in range(3):
-        if not (dialog.count() and dialog.first.is_visible()):
+def wait_for_kernel(page):
+    """Wait until JupyterLab has joined the notebook's kernel: the toolbar names it and it is idle.
+
+    Before that, every code cell JupyterLab is asked to run finds no kernel and opens its own
+    "Select Kernel" dialog (Run All: one per cell, stacked), which is how CI failed twice under
+    load. The execution indicator alone says idle before any kernel is there."""
+    page.wait_for_function("""() => {
+        const name = document.querySelector('.jp-NotebookPanel-toolbar .jp-KernelName');
+        const status = document.querySelector('.jp-Notebook-ExecutionIndicator');
+        return name !== null && name.innerText.trim() === 'Python 3 (ipykernel)'
+            && status !== null && status.dataset.status === 'idle';
+    }""", timeout=60_000)
+
+
+def dismiss_dialogs(page):
+    """Close any dialogs JupyterLab left open (each intercepts every click on the page), with
+    their Cancel button: accepting a "Select Kernel" dialog would start yet another kernel."""
+    dialogs = page.locator(".jp-Dialog")
+    for _ in range(50):
+        count = dialogs.count()
+        if count == 0:
             return
-        print(f"dialog: {dialog.first.inner_text()[:200]!r}")
-        dialog.first.locator(".jp-mod-accept").first.click()
-        try:
-            dialog.first.wait_for(state="detached", timeout=30_000)
-        except PlaywrightTimeout:
-            continue
-    pytest.fail(f"a JupyterLab dialog would not close: {dialog.first.inner_text()[:300]!r}")
+        top = dialogs.last
+        print(f"dialog ({count} open): {top.inner_text()[:120]!r}")
+        buttons = top.locator(".jp-mod-reject")
+        (buttons if buttons.count() else top.locator(".jp-mod-accept")).first.click()
+        page.wait_for_function("n => document.querySelectorAll('.jp-Dialog').length < n", arg=count,
+                               timeout=15_000)
+    pytest.fail(f"JupyterLab kept opening dialogs: {dialogs.last.inner_text()[:300]!r}")
 
 
 def run_all(page):
     """Run → Run All Cells, asked again if the kernel was still connecting and dropped it."""
     from playwright.sync_api import expect
-    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
+    wait_for_kernel(page)
     first = page.locator(".jp-Notebook .jp-CodeCell .jp-InputArea-prompt").first
     for _ in range(4):
-        accept_dialogs(page)
+        dismiss_dialogs(page)
         try:
             page.get_by_role("menuitem", name="Run", exact=True).click(timeout=10_000)
             page.get_by_role("menuitem", name="Run All Cells", exact=True).click(timeout=10_000)
-        except PlaywrightTimeout:      # a dialog opened in between: accept it and ask again
+        except PlaywrightTimeout:      # a dialog opened in between: close it and ask again
             page.keyboard.press("Escape")
             continue
         try:
@@ -147,7 +162,7 @@ def wait_until_every_cell_ran(page, seconds=120):
 def test_lecture_widgets_render_and_respond(lab, browser, notebook, record_property):
     name = f"{notebook.parent.name}/{notebook.name}"
     page = open_page(browser, lab, f"lab/tree/course/{name}?reset")
-    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
+    wait_for_kernel(page)
     start = time.monotonic()
     run_all(page)
     errors = page.locator("[data-mime-type='application/vnd.jupyter.stderr']")
@@ -206,7 +221,6 @@ def test_sandpit_click_and_typed_probes(lab, browser):
     """The sandpit lecture: a click on the sand probes the point under it (ipyevents), typed
     coordinates probe too, and the counter and readout follow."""
     page = open_page(browser, lab, "lab/tree/course/week2_multivariate_calculus/04_the_sandpit.ipynb?reset")
-    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
     run_all(page)
     image = page.locator(".widget-vbox img.widget-image").first
     image.wait_for(timeout=60_000)
@@ -244,7 +258,6 @@ def test_training_plays_pauses_and_resets(lab, browser):
     Reset starts again from step 0."""
     page = open_page(browser, lab,
                      "lab/tree/course/week3_chain_rule_and_neural_networks/03_training_a_network.ipynb?reset")
-    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
     run_all(page)
     box = page.locator(".widget-vbox:has(.widget-play)").first
     box.wait_for(timeout=60_000)
@@ -297,7 +310,7 @@ def run_cell(page, text):
     target = cell(page, text)
     # A run asked for while the kernel is still connecting can be dropped: ask again.
     for _ in range(4):
-        accept_dialogs(page)
+        dismiss_dialogs(page)
         target.locator(".jp-InputArea-prompt").click()
         page.keyboard.press("Shift+Enter")
         try:
@@ -322,7 +335,7 @@ FORWARD_WRONG = "def forward_difference(f, x, h=1e-6):\n    return (f(x) - f(x +
 
 def test_student_answers_checks_and_validates(lab, browser):
     page = open_page(browser, lab, "lab/tree/release/a1_derivatives/a1_derivatives.ipynb?reset")
-    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
+    wait_for_kernel(page)
     run_cell(page, "import numpy as np")
     type_answer(page, "def forward_difference", FORWARD)
     run_cell(page, "def forward_difference")
