@@ -21,6 +21,7 @@ import hashlib
 import multiprocessing
 import os
 import time
+import warnings
 import uuid
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -102,8 +103,14 @@ class DaskCluster:
         # What each worker's first job would import, now, while this process sets up the gradebook.
         self.client.run(_import_in_background, ["autograder.job", "autograder.warm",
                                                 *imported_modules(compiled)], wait=False)
-        # Once to every worker now; a worker that joins later fetches it from a peer.
-        self.compiled_on_workers = self.client.scatter(compiled, broadcast=True, hash=False)
+        # Sent once, as a task's argument (not scattered): the scheduler keeps it and can compute
+        # it again if every worker holding it dies. Dask's memory manager keeps one copy of
+        # scattered data, and losing that worker cancelled every job still to run. Workers fetch
+        # it from each other, once each while they have jobs for it.
+        with warnings.catch_warnings():   # a large data file is fine here: it is sent once
+            warnings.filterwarnings("ignore", message="Sending large graph")
+            self.compiled_on_workers = self.client.submit(_the_assignment, compiled, pure=False,
+                                                          key=f"assignment-{uuid.uuid4().hex[:8]}")
         self.queue, self.owners, self.sizes = iter(()), {}, {}
         self.started = None
 
@@ -154,7 +161,8 @@ class DaskCluster:
                 raise self._lost(error) from None
 
     def _lost(self, error):
-        return CourseError(f"lost the Dask cluster at {self.address} ({type(error).__name__}: {error}); "
+        reason = " ".join(str(error).split())   # one line: Dask's messages span several
+        return CourseError(f"lost the Dask cluster at {self.address} ({type(error).__name__}: {reason}); "
                            "every result finished so far is kept: run the same command again to grade the rest")
 
     def _submit(self, job, key):
@@ -207,6 +215,10 @@ def _refuse_unreachable(address):
 
 
 _WORKER_VERSION = None
+
+
+def _the_assignment(compiled):
+    return compiled
 
 
 def grade_on_worker(compiled, job, version):

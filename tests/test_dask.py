@@ -119,12 +119,49 @@ def test_a_killed_worker_loses_nothing(cluster, tmp_path):
     stdout, stderr = grader.communicate(timeout=300)
     assert grader.returncode == 0, stderr
     assert killed is not None, "no worker was busy grading while results came in"
-    assert "graded 8 of 8" in stdout
+    assert "graded 8 of 8" in stdout, stdout + stderr
     rows = grade_rows(tmp_path, "dask")
-    assert [r["student_id"] for r in rows] == list(expected)   # once each
-    assert {r["student_id"]: float(r["score"]) for r in rows} == expected
-    assert all(r["status"] == "graded" for r in rows)   # none lost to the kill
+    assert [r["student_id"] for r in rows] == list(expected), rows   # once each
+    assert {r["student_id"]: float(r["score"]) for r in rows} == expected, (rows, stdout + stderr)
+    assert all(r["status"] == "graded" for r in rows), (rows, stdout + stderr)   # none lost to the kill
     assert gradebook_scores(tmp_path, "dask") == expected
+
+
+def test_the_worker_holding_the_only_copy_of_the_assignment_can_die(cluster, tmp_path):
+    """Dask's memory manager soon keeps one copy of the compiled assignment on the cluster (it did
+    so within 5 s of a broadcast scatter). When the worker holding it dies, the jobs still run: the
+    scheduler makes the assignment again from what the grader sent. (Scattered, it was lost, and
+    every job still to run was cancelled.)"""
+    from autograder.compile import compile_assignment
+    from autograder.dispatch import DaskCluster
+    from autograder.grade import build_job
+    from autograder.limits import Limits
+    from autograder.runs import Run
+    from autograder.seeds import load_secret
+
+    (tmp_path / "secret").write_text("dask-secret-0123456789")
+    submit(tmp_path / "subs", "ann", solution())
+    submit(tmp_path / "subs", "bob", blank())
+    compiled = compile_assignment(REPO / "source" / ASSIGNMENT, ASSIGNMENT)
+    dispatcher = DaskCluster(cluster.scheduler_address, compiled)
+    try:
+        assignment = dispatcher.compiled_on_workers
+        assignment.result(timeout=60)   # in a worker's memory
+        deadline = time.monotonic() + 20
+        while len(holders := dispatcher.client.who_has(assignment)[assignment.key]) != 1:
+            assert time.monotonic() < deadline, f"the assignment stayed on {holders}"
+            time.sleep(0.2)
+        os.kill(dispatcher.client.run(os.getpid, workers=list(holders))[holders[0]], signal.SIGKILL)
+        secret = load_secret(tmp_path / "secret", REPO, lambda *_: None)
+        with Run(tmp_path) as run:
+            jobs = [(build_job(student, tmp_path / "subs" / student / ASSIGNMENT, compiled, secret, Limits(), run),
+                     student) for student in ("ann", "bob")]
+            dispatcher.start(jobs)
+            outcomes = {job.student_id: outcome for job, _, outcome in dispatcher.results()}
+    finally:
+        dispatcher.close()
+    assert all(isinstance(o, SubmissionResult) for o in outcomes.values()), outcomes
+    assert {student: o.score for student, o in outcomes.items()} == {"ann": 10.0, "bob": 0.0}
 
 
 def test_a_lost_scheduler_records_nothing_for_the_waiting_and_the_next_run_grades_them(cluster, tmp_path):
@@ -211,8 +248,8 @@ def test_an_unreachable_scheduler_is_a_clear_error(tmp_path):
 
 def test_a_job_carries_its_files_and_seeds_but_not_the_secret_or_the_assignment(tmp_path):
     """What travels to a worker, per job: the submission's files as data (links left out, as the
-    job itself would leave them), the seeds and the limits; the compiled assignment goes once per
-    worker (a scattered future), and the course secret never."""
+    job itself would leave them), the seeds and the limits; the compiled assignment is sent once
+    (a future the jobs share), and the course secret never."""
     import pickle
 
     from autograder.compile import compile_assignment
@@ -239,7 +276,7 @@ def test_a_job_carries_its_files_and_seeds_but_not_the_secret_or_the_assignment(
             pass
 
     dispatcher = object.__new__(DaskCluster)
-    dispatcher.client, dispatcher.compiled, dispatcher.compiled_on_workers = Recorder(), compiled, "<scattered>"
+    dispatcher.client, dispatcher.compiled, dispatcher.compiled_on_workers = Recorder(), compiled, "<the assignment future>"
     dispatcher.version, dispatcher.owners, dispatcher.sizes, dispatcher.started = "v1", {}, {}, Started()
     from autograder.limits import Limits
     from autograder.seeds import load_secret
@@ -250,7 +287,7 @@ def test_a_job_carries_its_files_and_seeds_but_not_the_secret_or_the_assignment(
     sent = Recorder.sent[0]
     assert secret.encode() not in sent
     _, (assignment, travelling, version) = pickle.loads(sent)
-    assert assignment == "<scattered>" and travelling.compiled is None and version == "v1"
+    assert assignment == "<the assignment future>" and travelling.compiled is None and version == "v1"
     notebook = (folder / f"{ASSIGNMENT}.ipynb").read_bytes()
     assert travelling.packed.notebook_bytes() == notebook and sent.count(notebook[:200]) == 1   # sent once
     assert dispatcher.sizes[next(iter(dispatcher.sizes))] == len(notebook) + len(b"x,y\n1,2\n")
