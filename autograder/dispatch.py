@@ -10,9 +10,10 @@ for the students still waiting, and the next run grades them (every finished res
 
 On Dask, workers need not share a file system with the grading process: each job carries its
 submission's files as data (read here, as the job would read them) and its result comes back as
-data; the compiled assignment is sent once to each worker; the secret stays here (a job carries
-only its seeds); nothing but this process writes the gradebook or OUT. A worker that dies
-mid-job loses nothing: the scheduler runs its jobs again on another worker (up to Dask's
+data; the compiled assignment is sent once (the scheduler keeps it, and workers fetch it from each
+other); the secret stays here (a job carries only its seeds); nothing but this process writes the
+gradebook or OUT. A worker that dies mid-job loses nothing: the scheduler runs its jobs again on
+another worker (up to Dask's
 `distributed.scheduler.allowed-failures`, 3; a job that kills that many workers is reported as
 the student's grading failure).
 """
@@ -72,7 +73,8 @@ class LocalPool:
 
     def close(self):
         # Not `with pool`: after Ctrl-C that would run every queued job before returning.
-        workers = list((getattr(self.pool, "_processes", None) or {}).values())
+        # `_processes` (pid -> Process) is private, but has been there since Python 3.2.
+        workers = list(self.pool._processes.values()) if self.pool._processes else []
         self.pool.shutdown(wait=False, cancel_futures=True)
         if self.futures:
             # Stopped early (Ctrl-C, a lost pool): the jobs already handed to a worker cannot be
@@ -106,7 +108,7 @@ class DaskCluster:
         # Sent once, as a task's argument (not scattered): the scheduler keeps it and can compute
         # it again if every worker holding it dies. Dask's memory manager keeps one copy of
         # scattered data, and losing that worker cancelled every job still to run. Workers fetch
-        # it from each other, once each while they have jobs for it.
+        # it from each other (100 a1 submissions on 4 workers: 134-138 per minute, scattered 132-133).
         with warnings.catch_warnings():   # a large data file is fine here: it is sent once
             warnings.filterwarnings("ignore", message="Sending large graph")
             self.compiled_on_workers = self.client.submit(_the_assignment, compiled, pure=False,

@@ -102,34 +102,33 @@ def open_page(browser, lab, path):
 
 
 def wait_for_kernel(page):
-    """Wait until JupyterLab has joined the notebook's kernel: the toolbar names it and it is idle.
+    """Wait until JupyterLab has joined the notebook's kernel: the toolbar names one and it is idle.
 
-    Before that, every code cell JupyterLab is asked to run finds no kernel and opens its own
-    "Select Kernel" dialog (Run All: one per cell, stacked), which is how CI failed twice under
-    load. The execution indicator alone says idle before any kernel is there."""
+    Before that, every code cell JupyterLab is asked to run finds no kernel ("No Kernel") and asks
+    which to start, a dialog per cell, queued (CI failed on that twice under load). The execution
+    indicator alone says idle before any kernel is there."""
     page.wait_for_function("""() => {
         const name = document.querySelector('.jp-NotebookPanel-toolbar .jp-KernelName');
         const status = document.querySelector('.jp-Notebook-ExecutionIndicator');
-        return name !== null && name.innerText.trim() === 'Python 3 (ipykernel)'
+        return name !== null && !['', 'No Kernel'].includes(name.innerText.trim())
             && status !== null && status.dataset.status === 'idle';
     }""", timeout=60_000)
 
 
 def dismiss_dialogs(page):
     """Close any dialogs JupyterLab left open (each intercepts every click on the page), with
-    their Cancel button: accepting a "Select Kernel" dialog would start yet another kernel."""
+    their Cancel button: accepting a "Select Kernel" dialog would start yet another kernel.
+    JupyterLab shows queued dialogs one at a time, so each is closed and waited out in turn."""
     dialogs = page.locator(".jp-Dialog")
     for _ in range(50):
-        count = dialogs.count()
-        if count == 0:
+        if dialogs.count() == 0:
             return
-        top = dialogs.last
-        print(f"dialog ({count} open): {top.inner_text()[:120]!r}")
-        buttons = top.locator(".jp-mod-reject")
-        (buttons if buttons.count() else top.locator(".jp-mod-accept")).first.click()
-        page.wait_for_function("n => document.querySelectorAll('.jp-Dialog').length < n", arg=count,
-                               timeout=15_000)
-    pytest.fail(f"JupyterLab kept opening dialogs: {dialogs.last.inner_text()[:300]!r}")
+        shown = dialogs.first.element_handle(timeout=5_000)
+        print(f"dialog: {shown.inner_text()[:120]!r}")
+        cancel = shown.query_selector(".jp-mod-reject") or shown.query_selector(".jp-mod-accept")
+        cancel.click()
+        page.wait_for_function("el => !el.isConnected", arg=shown, timeout=15_000)
+    pytest.fail(f"JupyterLab kept opening dialogs: {dialogs.first.inner_text(timeout=5_000)[:300]!r}")
 
 
 def run_all(page):

@@ -128,10 +128,10 @@ def test_a_killed_worker_loses_nothing(cluster, tmp_path):
 
 
 def test_the_worker_holding_the_only_copy_of_the_assignment_can_die(cluster, tmp_path):
-    """Dask's memory manager soon keeps one copy of the compiled assignment on the cluster (it did
-    so within 5 s of a broadcast scatter). When the worker holding it dies, the jobs still run: the
-    scheduler makes the assignment again from what the grader sent. (Scattered, it was lost, and
-    every job still to run was cancelled.)"""
+    """The worker holding the only copy of the compiled assignment dies before the jobs start: they
+    still run, because the scheduler makes the assignment again from what the grader sent. (It was
+    scattered to every worker before; Dask's memory manager kept one copy within 5 s, and when that
+    worker died every job still to run was cancelled. This test failed so on that code.)"""
     from autograder.compile import compile_assignment
     from autograder.dispatch import DaskCluster
     from autograder.grade import build_job
@@ -157,6 +157,8 @@ def test_the_worker_holding_the_only_copy_of_the_assignment_can_die(cluster, tmp
             jobs = [(build_job(student, tmp_path / "subs" / student / ASSIGNMENT, compiled, secret, Limits(), run),
                      student) for student in ("ann", "bob")]
             dispatcher.start(jobs)
+            for future in list(dispatcher.owners):   # fails here, in time, rather than hang
+                future.result(timeout=240)
             outcomes = {job.student_id: outcome for job, _, outcome in dispatcher.results()}
     finally:
         dispatcher.close()
