@@ -13,17 +13,16 @@ submission's files as data (read here, as the job would read them) and its resul
 data; the compiled assignment is sent once (the scheduler keeps it, and workers fetch it from each
 other); the secret stays here (a job carries only its seeds); nothing but this process writes the
 gradebook or OUT. A worker that dies mid-job loses nothing: the scheduler runs its jobs again on
-another worker (up to Dask's
-`distributed.scheduler.allowed-failures`, 3; a job that kills that many workers is reported as
-the student's grading failure).
+another worker (up to Dask's `distributed.scheduler.allowed-failures`, 3; a job that kills that
+many workers is reported as the student's grading failure).
 """
 import dataclasses
 import hashlib
 import multiprocessing
 import os
 import time
-import warnings
 import uuid
+import warnings
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -111,7 +110,7 @@ class DaskCluster:
         # it from each other (100 a1 submissions on 4 workers: 134-138 per minute, scattered 132-133).
         with warnings.catch_warnings():   # a large data file is fine here: it is sent once
             warnings.filterwarnings("ignore", message="Sending large graph")
-            self.compiled_on_workers = self.client.submit(_the_assignment, compiled, pure=False,
+            self.compiled_on_workers = self.client.submit(_the_assignment, compiled,
                                                           key=f"assignment-{uuid.uuid4().hex[:8]}")
         self.queue, self.owners, self.sizes = iter(()), {}, {}
         self.started = None
