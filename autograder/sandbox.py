@@ -19,9 +19,11 @@ writable from inside.
 Without bubblewrap the kernel runs with the same rlimits only, in a plain scratch folder,
 and `describe()` says so, loudly, for the instructor's report.
 """
+import functools
 import json
 import os
 import shutil
+import subprocess
 import sys
 import sysconfig
 import time
@@ -40,13 +42,39 @@ def bubblewrap():
     return shutil.which("bwrap")
 
 
+INSTALL_HINT = ("install it with `make sandbox` (root on Debian: apt-get install bubblewrap), or run "
+                "student code unprotected with --unsandboxed-i-trust-every-submission")
+
+
 def describe(use_sandbox=True):
     """One line for the report: how student code was contained."""
-    if use_sandbox and bubblewrap():
+    if use_sandbox and not unavailable():
         return "sandboxed with bubblewrap: no network, private file system, resource limits"
-    reason = "turned off" if bubblewrap() else "missing: apt-get install bubblewrap"
+    reason = "turned off" if use_sandbox is False else unavailable()
     return (f"NOT SANDBOXED: bubblewrap was not used ({reason}), so student code ran with "
             "resource limits only and could read and change the files this user can")
+
+
+@functools.lru_cache(maxsize=1)
+def unavailable():
+    """None when bubblewrap can build this module's sandbox here; else why not, in a few words.
+    Installed is not enough: a container may forbid the namespaces it needs. Checked once per
+    process by starting an empty sandbox with the same namespaces and mounts (about 10 ms)."""
+    if not bubblewrap():
+        return "bubblewrap is not installed"
+    probe = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--clearenv",
+             "--ro-bind", "/usr", "/usr", "--ro-bind-try", "/lib", "/lib",
+             "--ro-bind-try", "/lib64", "/lib64", "--ro-bind-try", "/bin", "/bin",
+             "--proc", "/proc", "--dev", "/dev", "--tmpfs", HOME, "--uid", "65534", "--gid", "65534",
+             "--", "/bin/sh", "-c", "exit 0"]
+    try:
+        done = subprocess.run(probe, capture_output=True, timeout=30, stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return f"bubblewrap cannot start a sandbox here ({type(error).__name__})"
+    if done.returncode != 0:
+        reason = (done.stderr.decode(errors="replace").strip().splitlines() or ["no message"])[-1]
+        return f"bubblewrap cannot start a sandbox here ({reason[:160]})"
+    return None
 
 
 def _python_roots():
@@ -56,7 +84,7 @@ def _python_roots():
 
 
 def sandboxed(use_sandbox=True):
-    return bool(use_sandbox and bubblewrap())
+    return bool(use_sandbox and not unavailable())
 
 
 def make_cgroups(limits, tmpfs_bytes, prefix="autograder-"):
