@@ -14,7 +14,7 @@ TEST_JOBS ?= 2
 # optional: WORKERS=N or SCHEDULER=<Dask scheduler address>, DB=<SQLAlchemy URL>, SECRET=<secret file>,
 #           GRADE_ARGS="--cell-seconds 90 ..." (limits for this run: python -m autograder grade --help)
 
-.PHONY: lab test release grade clean-venv
+.PHONY: lab test release grade sandbox clean-venv
 
 # (Re)build the virtual environment whenever requirements.txt or pyproject.toml changes.
 $(STAMP): requirements.txt pyproject.toml
@@ -43,7 +43,12 @@ test: $(STAMP)
 release: $(STAMP)
 	$(BIN)/python -m autograder release $(ASSIGNMENT)
 
-grade: $(STAMP)
+# Grading refuses to run student code without bubblewrap's sandbox: install it where we can
+# (root on Debian), else say how.
+sandbox:
+	bash scripts/install-system-packages.sh bubblewrap
+
+grade: $(STAMP) sandbox
 	$(BIN)/python -m autograder grade $(ASSIGNMENT) --submissions $(SUBMISSIONS) --out $(OUT) \
 		$(if $(WORKERS),--workers $(WORKERS)) $(if $(SCHEDULER),--scheduler $(SCHEDULER)) $(if $(DB),--db $(DB)) $(if $(SECRET),--secret-file $(SECRET)) \
 		$(GRADE_ARGS)

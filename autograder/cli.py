@@ -49,6 +49,11 @@ def build_parser():
     grade.add_argument("--secret-file", type=Path, default=None,
                        help="course secret for per-student inputs (default: course.secret in the "
                             "course root, created on first use)")
+    grade.add_argument("--unsandboxed-i-trust-every-submission", dest="unsandboxed", action="store_true",
+                       help="run student code WITHOUT the bubblewrap sandbox, with resource limits only: "
+                            "it can read and change whatever this user can (the solutions and the course "
+                            "secret included). Without this option, grading refuses to start where "
+                            "bubblewrap cannot sandbox")
     limits = grade.add_argument_group(
         "limits", "override, for this run, the course's and the assignment's limits "
                   "(c.Autograder.limits and c.Autograder.assignment_limits in nbgrader_config.py)")
@@ -108,12 +113,15 @@ def grade(root, args):
     results, info = grade_assignment(root, args.assignment, args.submissions, args.out,
                                      db_url=args.db, workers=args.workers,
                                      secret_file=args.secret_file, limit_overrides=overrides,
-                                     force=args.force, scheduler=args.scheduler)
+                                     force=args.force, scheduler=args.scheduler,
+                                     use_sandbox=not args.unsandboxed)
     seconds = time.monotonic() - start
     test_ids = list(results[0].tests) if results else []
-    table = write_grades_csv(results, args.out / "grades.csv", test_ids)
+    table = write_grades_csv(results, args.out / "grades.csv", test_ids, info["refused"])
     report = write_report(results, info, args.out / "report.html", test_ids, seconds)
-    attention = sum(1 for r in results if r.status != "graded" or r.problem or r.notes)
+    attention = sum(1 for r in results if r.status != "graded" or r.problem or r.notes) + len(info["refused"])
+    for name, reason in info["refused"]:
+        print(f"{name!r}: {reason}", file=sys.stderr)
     print(f"limits: {info['limits'].describe()}")
     kept = f" ({info['kept']} unchanged since the last run into {args.out}: kept)" if info["kept"] else ""
     print(f"graded {info['graded']} of {len(results)} submissions in {seconds:.1f} s{kept} "
@@ -121,4 +129,5 @@ def grade(root, args):
           + (f"; {attention} need attention (see the status column)" if attention else ""))
     if info["sandbox"].startswith("NOT"):
         print(f"WARNING: {info['sandbox']}", file=sys.stderr)
-    return 0
+    # Submissions whose code was never run (no sandbox on their worker) are not graded: say so.
+    return 1 if info["sandbox"].startswith("NOT GRADED") else 0

@@ -9,6 +9,7 @@ its feedback page and autograded notebook (OUT/workspace/autograded/) are writte
 let go.
 """
 import os
+import re
 import shutil
 import time
 from pathlib import Path
@@ -22,27 +23,38 @@ from . import sandbox
 from .compile import compile_assignment
 from .dispatch import DaskCluster, LocalPool
 from .course import CourseError, course_config, ensure_tools_on_path, require_assignment
-from .job import GradingJob, SubmissionResult
+from .job import NO_SANDBOX, GradingJob, SubmissionResult
 from .limits import resolve_limits
 from .progress import Progress
 from .results_store import ResultStore, StoredResults, compiled_digest, fingerprint
 from .runs import Run, clean_dead_runs
 from .seeds import load_secret, student_seeds
-from .submission import attempt_of
+from .submission import attempt_of, printable
 from .verdict import TestVerdict
 
 
+# A student id is a plain name: it becomes a gradebook key, a folder and a spreadsheet cell, so
+# nothing a spreadsheet or a shell would read as more than a name (=, +, -, @ first; spaces; quotes).
+PLAIN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@-]{0,127}")
+
+
 def student_folders(submissions):
-    """Student ids: the folders in `submissions`, and links too (never followed: the job
-    refuses them with a reason, rather than the student vanishing from the grades)."""
+    """(students, refused): the student ids, the folders in `submissions` and links too (never
+    followed: the job refuses them with a reason, rather than the student vanishing from the
+    grades); and (shown name, reason) for each folder whose name is not a plain student id,
+    which is not graded but is listed in grades.csv and the report."""
     submissions = Path(submissions)
     if not submissions.is_dir():
         raise CourseError(f"submissions folder {submissions} does not exist")
-    students = sorted(p.name for p in submissions.iterdir()
-                      if (p.is_symlink() or p.is_dir()) and not p.name.startswith("."))
-    if not students:
+    names = sorted(p.name for p in submissions.iterdir()
+                   if (p.is_symlink() or p.is_dir()) and not p.name.startswith("."))
+    if not names:
         raise CourseError(f"submissions folder {submissions} holds no student folders")
-    return students
+    students = [name for name in names if PLAIN_ID.fullmatch(name)]
+    refused = [(printable(name), "not graded: the folder name is not a plain student id (letters, "
+                "digits and . _ @ -, starting with a letter or digit): rename it to the student's id")
+               for name in names if not PLAIN_ID.fullmatch(name)]
+    return students, refused
 
 
 def grade_assignment(root, assignment, submissions, out, db_url=None, workers=None,
@@ -69,12 +81,18 @@ def grade_assignment(root, assignment, submissions, out, db_url=None, workers=No
     ensure_tools_on_path()
     root, out, submissions = Path(root).resolve(), Path(out).resolve(), Path(submissions).resolve()
     source = require_assignment(root, assignment)
-    students = student_folders(submissions)
+    students, refused = student_folders(submissions)
+    if not students:
+        raise CourseError(f"submissions folder {submissions} holds no folder named as a student id: "
+                          + "; ".join(name for name, _ in refused))
     secret = load_secret(secret_file, root, log)
     compiled = compile_assignment(source, assignment)
     db_url = db_url or f"sqlite:///{root / 'gradebook.db'}"
     limits = limits or resolve_limits(course_config(root), assignment, limit_overrides)
     workers = max(1, workers or default_workers(limits))
+    if use_sandbox and not scheduler and sandbox.unavailable():  # fail closed (Dask workers check their own)
+        raise CourseError(f"refusing to run student code: {sandbox.unavailable()}, so it cannot be "
+                          f"sandboxed; {sandbox.INSTALL_HINT}")
     clean_dead_runs(scratch_root, log=log)
     with Run(scratch_root) as run:
         results, graded, gradebook_seconds, where = _grade_in_run(
@@ -84,7 +102,7 @@ def grade_assignment(root, assignment, submissions, out, db_url=None, workers=No
             "graded": graded, "kept": len(students) - graded,
             "gradebook_seconds": gradebook_seconds,
             "sandbox": sandbox_summary(results, use_sandbox), "db_url": _hide_password(db_url),
-            "limits": limits, "run_id": run.id}
+            "limits": limits, "run_id": run.id, "refused": refused}
     return results, info
 
 
@@ -153,6 +171,10 @@ def _grade_in_run(run, root, assignment, submissions, out, db_url, workers, secr
             if dispatcher is not None:
                 progress = Progress(len(pending))
                 for job, key, outcome in dispatcher.results():
+                    if isinstance(outcome, SubmissionResult) and outcome.status.startswith(NO_SANDBOX):
+                        results.hold(outcome)  # its code never ran: no score, no page, graded next run
+                        progress.step(f"{job.student_id}: not graded (no sandbox on its worker)")
+                        continue
                     if isinstance(outcome, SubmissionResult):
                         store.save(job.student_id, key, outcome)   # kept at once: a crash after this loses nothing
                         if key is None:   # too big to fingerprint: not kept, so held
@@ -192,6 +214,14 @@ def grader_failure(student, compiled, error):
 def sandbox_summary(results, use_sandbox=True):
     """One line for the report: how student code was contained, over every result (on Dask each
     worker sandboxes as it can, so one without bubblewrap is named with what it graded)."""
+    results = list(results)
+    refused = [r.student_id for r in results if r.status.startswith(NO_SANDBOX)]
+    if refused:
+        ran = [r for r in results if not r.status.startswith(NO_SANDBOX)]
+        shown = ", ".join(refused[:20]) + (f" and {len(refused) - 20} more" if len(refused) > 20 else "")
+        return (f"NOT GRADED for {len(refused)} of {len(results)} submissions ({shown}): their workers "
+                f"cannot sandbox student code, so it was not run ({sandbox.INSTALL_HINT}); the next run "
+                "grades them" + (f". The others: {sandbox_summary(ran, use_sandbox)}" if ran else ""))
     found = {r.sandbox for r in results if r.sandbox} or {sandbox.describe(use_sandbox)}
     if len(found) == 1:
         return found.pop()

@@ -107,8 +107,19 @@ del __autograder_disk
 NO_SPACE = ("No space left on device", "Errno 28")
 
 
+# The status of a job that would not run student code: the machine it landed on cannot sandbox
+# it (a Dask worker without bubblewrap). Nothing is recorded for it; the next run grades it.
+NO_SANDBOX = "not graded: the machine that ran this job cannot sandbox student code"
+
+
 def grade_submission(job):
     compiled = job.compiled
+    if job.use_sandbox and sandbox.unavailable():  # fail closed: never run it bare unasked
+        status = f"{NO_SANDBOX} ({sandbox.unavailable()}; {sandbox.INSTALL_HINT})"
+        return SubmissionResult(job.student_id, status=status, max_score=compiled.max_score,
+                                tests={g: TestVerdict(g, 0.0, t.points, problem=status)
+                                       for g, t in compiled.tests.items()},
+                                sandbox=f"refused: {sandbox.unavailable()}")
     result = SubmissionResult(job.student_id, max_score=compiled.max_score,
                               sandbox=sandbox.describe(job.use_sandbox))
     clock = _PhaseClock(result.phases)

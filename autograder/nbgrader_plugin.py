@@ -86,9 +86,15 @@ class GradeSubmission(NbGraderPreprocessor):
         limits = resolve_limits(self.config, assignment)
         secret_file = self.config.get("Autograder", {}).get("secret_file") or None
         secret = load_secret(secret_file, root, log=self.log.info)
-        job = build_job(student, submitted, compiled, secret, limits, _run())
-        if not sandbox.sandboxed():
-            self.log.warning(sandbox.describe())
+        # Fail closed: unsandboxed only when nbgrader_config.py says so, loudly.
+        use_sandbox = not self.config.get("Autograder", {}).get("unsandboxed_i_trust_every_submission", False)
+        if use_sandbox and sandbox.unavailable():
+            raise RuntimeError(f"refusing to run {student}'s code: {sandbox.unavailable()}, so it cannot be "
+                               "sandboxed; install it with `make sandbox` (root on Debian: apt-get install "
+                               "bubblewrap), or set c.Autograder.unsandboxed_i_trust_every_submission = True")
+        job = build_job(student, submitted, compiled, secret, limits, _run(), use_sandbox)
+        if not use_sandbox:
+            self.log.warning(sandbox.describe(use_sandbox))
         result = grade_submission(job)
         self.log.info("%s: %g / %g (%s)", student, result.score, result.max_score,
                       "; ".join([result.status, *([result.problem] if result.problem else []), *result.notes]))

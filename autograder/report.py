@@ -15,17 +15,41 @@ def status_of(result):
     return "; ".join(["graded", *([result.problem] if result.problem else []), *result.notes])
 
 
-def write_grades_csv(results, path, test_ids):
-    """One row per student: student_id, score, max_score, one column per graded test, status."""
+# A spreadsheet runs a cell that begins with one of these as a formula (OWASP's CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_cell(value):
+    """A CSV cell a spreadsheet shows as text: a leading quote where it would see a formula
+    (the csv writer then quotes the cell as it needs)."""
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+class SafeCSVWriter:
+    """csv.writer whose every cell goes through spreadsheet_cell: every CSV this project writes."""
+
+    def __init__(self, handle):
+        self._writer = csv.writer(handle, quoting=csv.QUOTE_MINIMAL)
+
+    def writerow(self, row):
+        self._writer.writerow([spreadsheet_cell(cell) for cell in row])
+
+
+def write_grades_csv(results, path, test_ids, refused=()):
+    """One row per student: student_id, score, max_score, one column per graded test, status;
+    then a row per folder that was not graded (`refused`: (name, reason) pairs)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="") as handle:
-        writer = csv.writer(handle)
+        writer = SafeCSVWriter(handle)
         writer.writerow(["student_id", "score", "max_score", *test_ids, "status"])
         for r in results:
             writer.writerow([r.student_id, _number(r.score), _number(r.max_score),
                              *(_number(r.tests[t].points) if t in r.tests else "0" for t in test_ids),
                              status_of(r)])
+        for name, reason in refused:
+            writer.writerow([name, "0", "", *("0" for _ in test_ids), reason])
     return path
 
 
@@ -66,6 +90,7 @@ def write_report(results, info, path, test_ids, seconds):
                     case_labels.setdefault((grade_id, index), case.label)
         if r.status != "graded" or r.problem or r.notes:
             failed.append((r.student_id, r.score, status_of(r)))
+    failed += [(name, 0, reason) for name, reason in info.get("refused", ())]
     scores = np.array(scores)
 
     fig = Figure(figsize=(6, 3), layout="constrained")

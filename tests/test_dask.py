@@ -16,7 +16,7 @@ from nbgrader.api import Gradebook
 from autograder.grade import sandbox_summary
 from autograder.job import SubmissionResult
 from conftest import REPO
-from submissions import ASSIGNMENT, blank, solution, submit, with_answer
+from submissions import ASSIGNMENT, blank, solution, submit, with_answer, with_cell
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(
     not shutil.which("bwrap"), reason="the workers sandbox with the Debian package bubblewrap")]
@@ -43,12 +43,12 @@ def make_submissions(folder):
     return {"ann": 10.0, "bob": 0.0, "cat": None, "dan": 10.0, "eve": 0.0}
 
 
-def grade(tmp_path, out, *extra):
+def grade(tmp_path, out, *extra, returncode=0):
     command = [sys.executable, "-m", "autograder", "grade", ASSIGNMENT, "--submissions", str(tmp_path / "subs"),
                "--out", str(tmp_path / out), "--db", f"sqlite:///{tmp_path / out}.db",
                "--secret-file", str(tmp_path / "secret"), *extra]
     done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == returncode, done.stderr
     return done.stdout
 
 
@@ -202,9 +202,10 @@ def test_a_worker_on_other_grader_code_is_refused():
         grade_on_worker(None, None, "0000000000000000")
 
 
-def test_a_worker_without_bubblewrap_is_reported(cluster, tmp_path):
-    """A worker that cannot sandbox still grades, and the report says NOT SANDBOXED; a later run
-    on sandboxing workers grades those submissions again."""
+def test_a_worker_without_bubblewrap_runs_no_student_code(cluster, tmp_path):
+    """Fail closed: a worker that cannot sandbox grades nothing (no score, no page, nothing in the
+    gradebook; the report says NOT GRADED and names them, the command exits 1); a later run on
+    sandboxing workers grades them. With the loud option, it grades them unsandboxed and says so."""
     tools = tmp_path / "tools"   # the system's commands, but no bwrap
     tools.mkdir()
     for command in Path("/usr/bin").iterdir():
@@ -212,17 +213,29 @@ def test_a_worker_without_bubblewrap_is_reported(cluster, tmp_path):
             (tools / command.name).symlink_to(command)
     path = f"{Path(sys.executable).parent}{os.pathsep}{tools}"
     (tmp_path / "secret").write_text("dask-secret-0123456789")
+    marker = tmp_path / "ran-on-the-bare-worker"
     submit(tmp_path / "subs", "ann", solution())
-    submit(tmp_path / "subs", "bob", blank())
+    submit(tmp_path / "subs", "bob", with_cell(f"open({str(marker)!r}, 'w').write('ran')"))
     with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0",
                       env={"PATH": path}) as bare:
-        grade(tmp_path, "dask", "--scheduler", bare.scheduler_address)
-    report = (tmp_path / "dask" / "report.html").read_text()
-    assert "NOT SANDBOXED" in report and "bubblewrap was not used" in report
-    assert {r["student_id"]: float(r["score"]) for r in grade_rows(tmp_path, "dask")} == {"ann": 10.0, "bob": 0.0}
+        grade(tmp_path, "dask", "--scheduler", bare.scheduler_address, returncode=1)
+        assert not marker.exists()
+        report = (tmp_path / "dask" / "report.html").read_text()
+        assert "NOT GRADED for 2 of 2 submissions (ann, bob)" in report and "make sandbox" in report
+        rows = {r["student_id"]: r for r in grade_rows(tmp_path, "dask")}
+        assert all(rows[s]["status"].startswith("not graded: the machine that ran this job cannot sandbox")
+                   for s in ("ann", "bob"))
+        assert gradebook_scores(tmp_path, "dask") == {}
+        assert not (tmp_path / "dask" / "feedback").exists()
+
+        grade(tmp_path, "bare", "--scheduler", bare.scheduler_address, "--unsandboxed-i-trust-every-submission")
+        assert marker.exists()
+        assert "NOT SANDBOXED" in (tmp_path / "bare" / "report.html").read_text()
 
     assert "graded 2 of 2" in grade(tmp_path, "dask", "--scheduler", cluster.scheduler_address)
-    assert "NOT SANDBOXED" not in (tmp_path / "dask" / "report.html").read_text()
+    report = (tmp_path / "dask" / "report.html").read_text()
+    assert "NOT SANDBOXED" not in report and "NOT GRADED" not in report
+    assert {r["student_id"]: float(r["score"]) for r in grade_rows(tmp_path, "dask")} == {"ann": 10.0, "bob": 10.0}
 
 
 def test_the_report_names_the_submissions_a_bare_worker_graded():
