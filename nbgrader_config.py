@@ -46,6 +46,10 @@ c.Autograde.autograde_preprocessors = [
 c.ExecutePreprocessor.timeout = 60
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 
+# Student content is hostile HTML: Formgrader's views of submissions sanitise Markdown and outputs
+# (nbconvert's bleach allow-list). Feedback pages have their own, finer one (autograder.sanitize).
+c.HTMLExporter.sanitize_html = True
+
 # Feedback goes to students: strip hidden tests from it, and the tracebacks that quote them;
 # formulas are rendered as MathML, so pages read offline show math, not `$...$`.
 c.GenerateFeedback.exporter_class = "autograder.offline_html.OfflineHTMLExporter"

@@ -26,6 +26,7 @@ from .course import CourseError, course_config, ensure_tools_on_path, require_as
 from .job import NO_SANDBOX, GradingJob, SubmissionResult
 from .limits import resolve_limits
 from .progress import Progress
+from .sanitize import with_csp
 from .results_store import ResultStore, StoredResults, compiled_digest, fingerprint
 from .runs import Run, clean_dead_runs
 from .seeds import load_secret, student_seeds
@@ -295,12 +296,13 @@ def write_outputs(result, assignment, compiled, out, workspace):
 
 def _plain_feedback(assignment, result):
     import html
-    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{assignment}: feedback"
-            f"</title></head><body><h1>{html.escape(assignment)}: {result.score:g} / "
-            f"{result.max_score:g}</h1><p>Your submission could not be graded: "
-            f"<b>{html.escape(result.status)}</b>.</p><p>Check that you submitted "
-            f"<code>{html.escape(assignment)}.ipynb</code>, saved from JupyterLab, in the folder "
-            f"<code>{html.escape(assignment)}/</code>, and ask your instructor.</p></body></html>")
+    return with_csp(
+        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(assignment)}: feedback"
+        f"</title></head><body><h1>{html.escape(assignment)}: {result.score:g} / "
+        f"{result.max_score:g}</h1><p>Your submission could not be graded: "
+        f"<b>{html.escape(result.status)}</b>.</p><p>Check that you submitted "
+        f"<code>{html.escape(assignment)}.ipynb</code>, saved from JupyterLab, in the folder "
+        f"<code>{html.escape(assignment)}/</code>, and ask your instructor.</p></body></html>")
 
 
 def _last_line(text):

@@ -23,6 +23,7 @@ from .compile import CompiledAssignment, reference_namespaces
 from .feedback import render_feedback
 from .harness import MIME
 from .limits import Limits, size
+from .sanitize import kernel_outputs
 from .submission import (PackedSubmission, SubmissionError, copy_regular_files, open_submission,
                          read_regular_file, unpack_regular_files)
 from .verdict import TestVerdict, judge
@@ -367,15 +368,29 @@ def verdict_outputs(verdict, execution_count):
 def autograded_notebook(nb, roles, compiled, result, run):
     """What nbgrader stores and renders as feedback: the student's cells with their outputs,
     each test cell in its source form (hidden block included; GenerateFeedback removes it)
-    whose outputs are the visible checks' outputs, the verdict, and the score."""
+    whose outputs are the visible checks' outputs, the verdict, and the score.
+
+    What the student's kernel produced is kept as inert data only (autograder.sanitize), and no
+    metadata of the student's survives: answer cells carry the source's nbgrader metadata, other
+    cells none, so nothing the student wrote is shown as a grade or a comment, and nbgrader's own
+    commands meet only metadata they know."""
     out = nbformat.v4.new_notebook(metadata=nb.metadata)
+    out.metadata.pop("widgets", None)
     if result.notes:
         out.cells.append(new_markdown_cell(id=_cell_id("notes"), source="**Notes from the autograder**\n\n" + "\n".join(
             f"- {html.escape(note)}." for note in result.notes)))
+    source_meta = {c.get("metadata", {}).get("nbgrader", {}).get("grade_id"): c["metadata"]["nbgrader"]
+                   for c in compiled.cells if c.get("metadata", {}).get("nbgrader", {}).get("grade_id")}
     for index, (cell, (role, grade_id)) in enumerate(zip(nb.cells, roles)):
         if role in ("hidden", "probe"):
             continue  # outputs: the student's prints during hidden tests, and raw data
         cell = nbformat.from_dict(dict(cell))
+        if role == "answer" and grade_id in source_meta:
+            cell.metadata = {"nbgrader": dict(source_meta[grade_id])}
+        elif role != "visible":  # the student's own cells (a visible test cell's is the source's)
+            cell.metadata = {}
+        if cell.cell_type == "code":
+            cell.outputs = kernel_outputs(cell.outputs)
         if run.problem and index == run.problem_cell and cell.cell_type == "code":
             cell.outputs.append(new_output("stream", name="stdout",
                                            text=f"\n[autograder] {run.problem}\n"))
@@ -411,12 +426,12 @@ def verdict_text(verdict):
 def verdict_html(verdict):
     rows = []
     for case in verdict.cases:
-        colour = "#1a7f37" if case.passed else "#cf222e"
         detail = html.escape(case.message) if not case.passed else "passed"
         if case.mistake:
             detail += f"<br><b>Likely mistake:</b> {html.escape(case.mistake)}"
+        # Colour by class: pages keep no style attribute (autograder.sanitize); their CSS has these.
         rows.append(f"<tr><td><code>{html.escape(case.label)}</code></td>"
-                    f"<td style='color:{colour}'>{detail}</td></tr>")
+                    f"<td class='{'case-passed' if case.passed else 'case-failed'}'>{detail}</td></tr>")
     problem = f"<p><b>{html.escape(verdict.problem)}</b></p>" if verdict.problem else ""
     return (f"<div class='autograder-verdict'><p><b>Hidden tests: {verdict.points:g} / "
             f"{verdict.max_points:g} points</b> ({sum(c.passed for c in verdict.cases)} of "

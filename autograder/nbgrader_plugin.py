@@ -27,6 +27,7 @@ from . import sandbox
 from .compile import compile_assignment
 from .course import ensure_tools_on_path
 from .limits import resolve_limits
+from .sanitize import strip_submitted_metadata
 from .submission import SubmissionError, open_submission, read_regular_file
 
 
@@ -44,7 +45,18 @@ class SafeSubmissionExporter(NotebookExporter):
         except (SubmissionError, OSError, ValueError) as error:
             self.log.warning("%s cannot be read as submitted (%s); the grader will say why", filename, error)
             nb = nbformat.v4.new_notebook()
+        # The student's metadata is not nbgrader's to trust: only the source's cells keep theirs.
+        strip_submitted_metadata(nb, self._source_grade_ids(path.parent.name))
         return self.from_notebook_node(nb, resources=resources, **kw)
+
+    def _source_grade_ids(self, assignment):
+        coursedir = CourseDirectory(config=self.config)
+        source = Path(coursedir.format_path(coursedir.source_directory, ".", assignment))
+        ids = set()
+        for notebook in source.glob("*.ipynb"):
+            for cell in nbformat.read(notebook, as_version=4).cells:
+                ids.add(cell.get("metadata", {}).get("nbgrader", {}).get("grade_id"))
+        return ids - {None}
 
 
 @functools.lru_cache(maxsize=4)

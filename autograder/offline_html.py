@@ -12,9 +12,12 @@ import re
 from xml.etree.ElementTree import tostring
 
 from jinja2 import DictLoader, pass_context
+import nbformat
 from latex2mathml.converter import convert_to_element
 from nbconvert.exporters import HTMLExporter
 from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
+
+from .sanitize import clean_markdown_html, page_notebook, with_csp
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +31,8 @@ _ENTITY = re.compile(r"&amp;(#x[0-9A-Fa-f]+;)")
 _NO_MATHJAX = DictLoader({"mathjax.html.j2": "{%- macro mathjax(url=None) -%}{%- endmacro %}"})
 # nbgrader's feedback template announces the macro in a comment: leave no trace of MathJax.
 _MATHJAX_COMMENT = re.compile(r"[ \t]*<!-- Loading mathjax macro -->\n?")
+# Bootstrap's icon font, which the page never uses: its url()s would be the page's only requests.
+_FONT_FACE = re.compile(r"@font-face\s*\{[^}]*\}")
 
 
 def normalize_primes(tex):
@@ -71,14 +76,24 @@ class MathMLRenderer(IPythonRenderer):
         return tex_to_html(f"\\begin{{{name}}}{body}\\end{{{name}}}", "block")
 
 
+# The verdict's colours (autograder.job.verdict_html writes classes: student HTML has no style).
+_VERDICT_CSS = ("<style>.autograder-verdict td.case-passed{color:#1a7f37}"
+                ".autograder-verdict td.case-failed{color:#cf222e}</style>")
+
+
 class OfflineHTMLExporter(HTMLExporter):
-    """HTMLExporter whose pages need no network for math: MathML, no MathJax."""
+    """HTMLExporter whose pages need no network for math (MathML, no MathJax) and are safe to
+    open anywhere: the student's content sanitised (autograder.sanitize) and a
+    Content-Security-Policy that allows no script and no request."""
 
     def __init__(self, config=None, **kw):
         super().__init__(config=config, **kw)
         # Tried before the template directories, so it survives whatever extra_template_paths
         # GenerateFeedback sets; loaders passed in keep their precedence.
         self.extra_loaders = [*self.extra_loaders, _NO_MATHJAX]
+        # nbconvert's own sanitiser (bleach, set for Formgrader's views in nbgrader_config.py)
+        # would strip the MathML; this exporter sanitises with its own allow-list instead.
+        self.sanitize_html = False
 
     @pass_context
     def markdown2html(self, context, source):
@@ -93,9 +108,12 @@ class OfflineHTMLExporter(HTMLExporter):
             exclude_anchor_links=self.exclude_anchor_links,
             **self.lexer_options,
         )
-        return MarkdownWithMath(renderer=renderer).render(source)
+        return clean_markdown_html(MarkdownWithMath(renderer=renderer).render(source))
 
     def from_notebook_node(self, nb, resources=None, **kw):
-        """The page, without the comment nbgrader's template leaves where MathJax was."""
-        output, resources = super().from_notebook_node(nb, resources, **kw)
-        return _MATHJAX_COMMENT.sub("", output), resources
+        """The page of a sanitised copy of `nb` (before any preprocessor, so grades and comments
+        are only what GetGrades or FillGrades set from the gradebook), with the policy first in
+        its head and without the comment nbgrader's template leaves where MathJax was."""
+        output, resources = super().from_notebook_node(page_notebook(nbformat.from_dict(nb)), resources, **kw)
+        page = with_csp(_FONT_FACE.sub("", _MATHJAX_COMMENT.sub("", output)))
+        return page.replace("</head>", _VERDICT_CSS + "\n</head>", 1), resources

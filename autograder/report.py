@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .sanitize import with_csp
+
 
 def status_of(result):
     if result.status != "graded":
@@ -139,5 +141,5 @@ Gradebook: <code>{html.escape(info['db_url'])}</code>.</p>
 <h2>Most often failed cases</h2><table><tr><th>students</th><th>test</th><th>case</th></tr>{case_rows}</table>
 <h2>Submissions that could not be graded fully</h2><table><tr><th>student</th><th>score</th><th>why</th></tr>{failed_rows}</table>
 </body></html>"""
-    path.write_text(page)
+    path.write_text(with_csp(page))
     return path

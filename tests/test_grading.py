@@ -107,7 +107,8 @@ def test_report_summarises_the_run(graded):
     assert "forward difference" in page and "broken_json" in page
     assert "NOT SANDBOXED" not in page or not shutil.which("bwrap")
     assert "30 s per cell" in page and "256 MiB written in all" in page
-    assert "<script" not in page and "http" not in page  # complete offline: nothing to fetch
+    assert "<script" not in page and "http:" not in page and "https:" not in page  # offline: nothing to fetch
+    assert "Content-Security-Policy" in page.split("<title>")[0]
 
 
 def test_submissions_are_untouched(graded):
