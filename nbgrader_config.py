@@ -59,3 +59,18 @@ c.GenerateFeedback.preprocessors = [
     "autograder.feedback.RedactTestTracebacks",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
+
+# nbgrader's own copying follows links, and the exchange's inbound folder is writable by every
+# student (issue 22): a link there to the instructor's source or course.secret was collected
+# as a submission. Collect and release_feedback go through link-safe subclasses of nbgrader's
+# default exchange (autograder/exchange.py), for the command line and Formgrader's buttons alike.
+c.ExchangeFactory.collect = "autograder.exchange.LinkSafeCollect"
+c.ExchangeFactory.release_feedback = "autograder.exchange.LinkSafeReleaseFeedback"
+# Autograde and GenerateFeedback copy a submission's other files (submitted/ -> autograded/ ->
+# feedback/) with shutil.copy in BaseConverter.init_assignment, and their apps construct those
+# converters themselves: no class or setting reaches that copy. So a patch, the smallest there
+# is: that one method, for those two converters only, applied here so that every nbgrader
+# process that reads this file (commands, Formgrader's server) copies regular files only.
+from autograder.exchange import make_converters_link_safe  # noqa: E402
+
+make_converters_link_safe()

@@ -18,6 +18,7 @@ from .limits import size
 
 DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+WRITE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC
 IGNORED = {".ipynb_checkpoints", "__pycache__"}
 MAX_ENTRIES = 10_000   # files and folders copied from one submission
 MAX_DEPTH = 20
@@ -65,15 +66,18 @@ def _open_dir(name, dir_fd, shown):
 
 
 @contextmanager
-def open_submission(folder):
+def open_submission(folder, depth=2):
     """A descriptor for DIR/<student>/<assignment>, opened without following a link at the
-    student's or the assignment's level (DIR itself is the instructor's and is trusted)."""
+    student's or the assignment's level (DIR itself is the instructor's and is trusted).
+    `depth` is how many of the path's last parts are opened so: nbgrader's exchange opens
+    ROOT/<course>/inbound/<submission> with 3, trusting only its root."""
     folder = Path(folder)
-    base = os.open(folder.parent.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    parts = folder.parts[-depth:]
+    base = os.open(folder.parents[depth - 1], os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     fds = [base]
     try:
-        fds.append(_open_dir(folder.parent.name, base, f"{folder.parent.name}/"))
-        fds.append(_open_dir(folder.name, fds[-1], f"{folder.name}/"))
+        for name in parts:
+            fds.append(_open_dir(name, fds[-1], f"{name}/"))
         yield fds[-1]
     finally:
         for fd in reversed(fds):
@@ -107,20 +111,29 @@ def read_regular_file(name, dir_fd, max_bytes, shown):
     return data
 
 
-def copy_regular_files(dir_fd, target, budget):
+def copy_regular_files(dir_fd, target, budget, leave_out=None):
     """Copy the regular files and folders under `dir_fd` into `target` (created), never
     following a link. Returns (bytes copied, entries copied, skipped) where skipped lists
-    "path (why)" for every link, special file, or file past the byte `budget`."""
+    "path (why)" for every link, special file, or file past the byte `budget`.
+
+    `leave_out(relative path, lstat)`, if given, is asked about each folder and regular file:
+    None copies it, a reason leaves it out and lists it with that reason ("" leaves it out
+    unlisted, for what the caller handles itself). Folders already in `target` are kept and
+    files replaced, never written through a link."""
     target = Path(target)
     target.mkdir(parents=True, exist_ok=True)
 
     def keep(relative, data):
         if data is None:
-            (target / relative).mkdir()
+            (target / relative).mkdir(exist_ok=True)
+            if (target / relative).is_symlink():
+                raise SubmissionError(f"refused: {target / printable(relative)} is a link; remove it")
         else:
-            (target / relative).write_bytes(data)
+            fd = os.open(target / relative, WRITE_FLAGS, 0o666)
+            with os.fdopen(fd, "wb") as out:
+                out.write(data)
 
-    state = _walk(dir_fd, "", budget, keep)
+    state = _walk(dir_fd, "", budget, keep, leave_out)
     return state["bytes"], state["entries"], state["skipped"]
 
 
@@ -149,13 +162,21 @@ def unpack_regular_files(entries, target):
     return total, len(entries)
 
 
-def _walk(dir_fd, prefix, budget, keep):
+def _walk(dir_fd, prefix, budget, keep, leave_out=None):
     state = {"bytes": 0, "entries": 0, "skipped": []}
-    _copy(dir_fd, prefix, budget, state, 0, keep)
+    _copy(dir_fd, prefix, budget, state, 0, keep, leave_out)
     return state
 
 
-def _copy(dir_fd, prefix, budget, state, depth, keep):
+def _left_out(leave_out, relative, st, shown, state):
+    """Whether the caller's `leave_out` leaves this folder or file out (listed with its reason)."""
+    reason = leave_out(relative, st) if leave_out else None
+    if reason:
+        state["skipped"].append(f"{shown}{'/' if stat.S_ISDIR(st.st_mode) else ''} ({reason})")
+    return reason is not None
+
+
+def _copy(dir_fd, prefix, budget, state, depth, keep, leave_out=None):
     with os.scandir(dir_fd) as entries:
         names = sorted(entry.name for entry in entries)
     for name in names:
@@ -169,6 +190,8 @@ def _copy(dir_fd, prefix, budget, state, depth, keep):
         st = _lstat(name, dir_fd)
         if st is None:
             continue
+        if (stat.S_ISDIR(st.st_mode) or stat.S_ISREG(st.st_mode)) and _left_out(leave_out, relative, st, shown, state):
+            continue
         if stat.S_ISDIR(st.st_mode):
             if depth >= MAX_DEPTH:
                 state["skipped"].append(f"{shown}/ (folders nested more than {MAX_DEPTH} deep)")
@@ -181,7 +204,7 @@ def _copy(dir_fd, prefix, budget, state, depth, keep):
             try:
                 state["entries"] += 1
                 keep(relative, None)
-                _copy(child, relative + "/", budget, state, depth + 1, keep)
+                _copy(child, relative + "/", budget, state, depth + 1, keep, leave_out)
             finally:
                 os.close(child)
         elif stat.S_ISREG(st.st_mode) and st.st_nlink > 1:
