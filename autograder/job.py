@@ -201,7 +201,7 @@ def grade_submission(job):
     result.score = round(sum(t.points for t in result.tests.values()), 6)
     clock.done("clean up and judge")
     result.notebook = autograded_notebook(nb, roles, compiled, result, run)
-    result.feedback_html = render_feedback(result.notebook, compiled.name, job.student_id, result)
+    result.feedback_html = render_feedback(result.notebook, compiled.name, job.student_id, result, job.scratch_root)
     clock.done("render the feedback")
     return result
 

@@ -112,8 +112,11 @@ class OfflineHTMLExporter(HTMLExporter):
 
     def from_notebook_node(self, nb, resources=None, **kw):
         """The page of a sanitised copy of `nb` (before any preprocessor, so grades and comments
-        are only what GetGrades or FillGrades set from the gradebook), with the policy first in
+        are only what GetGrades or FillGrades set from the gradebook), cut to the feedback's size
+        budget (autograder.feedback.within_budget), with the policy first in
         its head and without the comment nbgrader's template leaves where MathJax was."""
-        output, resources = super().from_notebook_node(page_notebook(nbformat.from_dict(nb)), resources, **kw)
+        from .feedback import within_budget
+        safe = within_budget(page_notebook(nbformat.from_dict(nb)))
+        output, resources = super().from_notebook_node(safe, resources, **kw)
         page = with_csp(_FONT_FACE.sub("", _MATHJAX_COMMENT.sub("", output)))
         return page.replace("</head>", _VERDICT_CSS + "\n</head>", 1), resources

@@ -109,6 +109,29 @@ def _processes_mentioning(text):
     return found
 
 
+def process_start_time(pid):
+    """When `pid` started (clock ticks since boot, /proc/<pid>/stat field 22): with the pid, it
+    names one process, even after the pid is reused."""
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def _noted_children(folder):
+    """Processes a run noted in its folder (`render-<pid>`: feedback rendering children, which
+    fork from a worker and so name no folder), if the same process still lives."""
+    found = []
+    for note in Path(folder).glob("render-*"):
+        try:
+            pid, started = (int(x) for x in note.read_text().split())
+        except (OSError, ValueError):
+            continue
+        if process_start_time(pid) == started:
+            found.append(pid)
+    return found
+
+
 def remove_footprint(run_id, folder):
     """Kill and remove what belongs to run `run_id`: processes in its cgroups, processes
     naming its folder, the cgroups, then the folder. Returns counts of what was removed."""
@@ -123,6 +146,7 @@ def remove_footprint(run_id, folder):
         except OSError:
             pass
     pids.update(_processes_mentioning(str(folder) + "/") + _processes_mentioning(f"/tmp/autograder-{run_id}-"))
+    pids.update(_noted_children(folder))
     for pid in pids:
         try:
             os.kill(pid, signal.SIGKILL)

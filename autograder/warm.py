@@ -7,7 +7,7 @@ and the hidden tests' checks) are preloaded by name alongside (autograder.dispat
 """
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from .feedback import render_feedback
+from .feedback import render_here
 from .job import SubmissionResult, verdict_outputs
 from .verdict import TestVerdict
 
@@ -22,7 +22,7 @@ def _render_a_tiny_page():
     answer.outputs = [new_output("stream", name="stdout", text="1\n")]
     notebook = new_notebook(cells=[new_markdown_cell("Warm up: $x^2$", id="warm-up-text"), answer, test])
     result = SubmissionResult("nobody", score=1.0, max_score=1.0, tests={"warm_up": verdict})
-    render_feedback(dict(notebook), "warm-up", "nobody", result)
+    render_here(dict(notebook), "warm-up", "nobody", result)  # here: the forkserver keeps the compiled templates
 
 
 _render_a_tiny_page()

@@ -77,17 +77,29 @@ def hostile_notebook():
     return nb
 
 
+def huge_markdown_notebook():
+    """165 kB of Markdown that mistune renders in quadratic time (84.5 s unbounded), and then 60
+    cells of 9 kB each: past the page's budget."""
+    nb = solution()
+    nb.cells.insert(1, new_markdown_cell("[a" * 82_500))
+    for i in range(60):
+        nb.cells.insert(2, new_markdown_cell(f"cell {i} " + "[a" * 4_500))
+    return nb
+
+
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     base = tmp_path_factory.mktemp("hostile-pages")
     subs = base / "submitted"
     submit(subs, "honest", solution())
     folder = submit(subs, "hostile", hostile_notebook())
+    submit(subs, "huge_markdown", huge_markdown_notebook())
     (folder / "<img src=x onerror=window.__pwned=1>.csv").symlink_to("/etc/hostname")  # named in the notes
     (base / "secret").write_text("hostile-pages-secret-0123456789\n")
     results, _ = grade_assignment(REPO, ASSIGNMENT, subs, base / "out", db_url=f"sqlite:///{base / 'gb.db'}",
                                   workers=2, secret_file=base / "secret", log=lambda *_: None)
-    pages = {s: (base / "out" / "feedback" / s / f"{ASSIGNMENT}.html").read_text() for s in ("honest", "hostile")}
+    pages = {s: (base / "out" / "feedback" / s / f"{ASSIGNMENT}.html").read_text()
+             for s in ("honest", "hostile", "huge_markdown")}
     autograded = nbformat.read(base / "out" / "workspace" / "autograded" / "hostile" / ASSIGNMENT /
                                f"{ASSIGNMENT}.ipynb", as_version=4)
     return {"base": base, "results": {r.student_id: r for r in results}, "pages": pages, "autograded": autograded}
@@ -224,6 +236,65 @@ def test_nbgrader_autograde_and_generate_feedback_take_the_hostile_notebook(tmp_
     assert "<script" not in page.lower() and FAKE_COMMENT not in page and "fake_bonus" not in page
     assert not [name for _, attrs in Elements(page).found for name in attrs if name.startswith("on")]
     assert f'content="{CSP}"' in page
+
+
+def test_a_huge_markdown_submission_is_cut_with_notes_and_keeps_its_grade(graded):
+    from autograder.feedback import MARKDOWN_CELL_CHARS, PAGE_CHARS
+    page = graded["pages"]["huge_markdown"]
+    assert graded["results"]["huge_markdown"].score == 10
+    assert f"this cell cut here for the feedback page: {165_000 - MARKDOWN_CELL_CHARS:,} more characters" in page
+    assert "more cells not shown" in page and f"{PAGE_CHARS:,} characters" in page
+    assert page.count("case-passed") == graded["pages"]["honest"].count("case-passed")  # every verdict shown
+    assert len(page) < len(graded["pages"]["honest"]) + 2 * PAGE_CHARS
+
+
+def test_rendering_past_its_time_is_stopped_and_the_child_is_gone(tmp_path):
+    from autograder.feedback import RenderTimeout, render_in_child
+    with pytest.raises(RenderTimeout):
+        render_in_child(lambda: time.sleep(3600) or "", 1, tmp_path)
+    assert list(tmp_path.glob("render-*")) == []  # its note is gone with it
+    assert render_in_child(lambda: "a page \u00e9", 30, tmp_path) == "a page \u00e9"
+    with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+        render_in_child(lambda: str(1 / 0), 30)
+
+
+def test_a_slow_render_falls_back_to_the_plain_verdicts(monkeypatch):
+    from autograder import feedback
+    from autograder.job import SubmissionResult
+    from autograder.verdict import CaseVerdict, TestVerdict
+    monkeypatch.setattr(feedback, "RENDER_SECONDS", 1)
+    monkeypatch.setattr(feedback, "_render", lambda *a: time.sleep(3600))
+    verdict = TestVerdict("test_x", 1.0, 2.0, cases=[CaseVerdict("f(<b>1</b>)", True, 1.0), CaseVerdict("f(2)", False, 1.0, "wrong")])
+    page = feedback.render_feedback({}, "a1", "ann", SubmissionResult("ann", score=1, max_score=2, tests={"test_x": verdict}))
+    assert "took longer than 1 s" in page and "test_x: 1 / 2 points" in page and "f(&lt;b&gt;1&lt;/b&gt;)" in page
+    assert "Content-Security-Policy" in page
+
+
+def test_the_render_child_dies_with_its_job_and_clean_finds_a_leftover(tmp_path):
+    """A job killed mid-render takes its child with it; and a child noted in a dead run's folder
+    (as if its parent had escaped that) is ended by `clean`."""
+    run = tmp_path / "run"
+    run.mkdir()
+    job = subprocess.Popen([sys.executable, "-c", "import sys, time\nfrom autograder.feedback import render_in_child\n"
+                            f"render_in_child(lambda: time.sleep(3600) or '', 3600, {str(run)!r})"], cwd=REPO)
+    deadline = time.monotonic() + 60
+    while not list(run.glob("render-*")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    child = int(next(run.glob("render-*")).read_text().split()[0])
+    job.kill()
+    job.wait()
+    while os.path.exists(f"/proc/{child}") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not os.path.exists(f"/proc/{child}"), "the render child outlived its job"
+
+    from autograder.runs import PREFIX, clean_dead_runs, process_start_time
+    dead = tmp_path / f"{PREFIX}0123456789ab"
+    dead.mkdir(mode=0o700)
+    (dead / "lock").write_text("")
+    stray = subprocess.Popen(["sleep", "3600"])
+    (dead / f"render-{stray.pid}").write_text(f"{stray.pid} {process_start_time(stray.pid)}\n")
+    totals = clean_dead_runs(tmp_path, log=None)
+    assert stray.wait(timeout=30) == -9 and totals["processes"] >= 1 and not dead.exists()
 
 
 # --- in a real browser, served by a real Jupyter server ---------------------------------------
