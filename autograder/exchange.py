@@ -38,10 +38,10 @@ from nbgrader.exchange.default.release_feedback import ExchangeReleaseFeedback
 from nbgrader.utils import notebook_hash, parse_utc
 
 from .limits import size
-from .submission import (FILE_FLAGS, WRITE_FLAGS, SubmissionError, copy_regular_files, kind_of,
+from .submission import (NOT_COLLECTED, FILE_FLAGS, WRITE_FLAGS, SubmissionError, copy_regular_files, kind_of,
                          open_submission, printable, read_regular_file)
 
-NOTE_SUFFIX = ".not-collected.txt"   # submitted/<student>/<assignment> + this
+NOTE_SUFFIX = NOT_COLLECTED   # submitted/<student>/<assignment> + this: the grader reads it too
 SMALL_FILE_BYTES = 1000              # timestamp.txt, submission_secret.txt
 NEVER_FOLLOWED = "links, hard links and special files are never followed or copied"
 

@@ -30,7 +30,7 @@ from .sanitize import with_csp
 from .results_store import ResultStore, StoredResults, compiled_digest, fingerprint
 from .runs import Run, clean_dead_runs
 from .seeds import load_secret, student_seeds
-from .submission import attempt_of, printable
+from .submission import attempt_of, collect_note, printable
 from .verdict import TestVerdict
 
 
@@ -240,7 +240,8 @@ def build_job(student, folder, compiled, secret, limits, run, use_sandbox=True):
     Autograde (nbgrader_plugin) build jobs here, so both draw the same inputs."""
     attempt = attempt_of(folder, compiled.notebook, limits.notebook_max_bytes)
     seeds = student_seeds(secret, compiled.name, student, list(compiled.tests), attempt)
-    return GradingJob(student, folder, compiled, seeds, limits, use_sandbox, str(run.path), run.cgroup_prefix)
+    return GradingJob(student, folder, compiled, seeds, limits, use_sandbox, str(run.path), run.cgroup_prefix,
+                      collect_note=collect_note(folder))
 
 
 def gradebook_is_current(db_url, assignment, compiled):

@@ -78,6 +78,7 @@ class GradingJob:
     scratch_root: str | None = None  # where the scratch folder goes (the run's folder)
     cgroup_prefix: str = "autograder-"  # names the run, for cleaning up after a dead one
     packed: PackedSubmission | None = None  # the submission as data (Dask): `submission` is then a name
+    collect_note: str | None = None  # what nbgrader's collect left out (submission.collect_note)
 
 
 @dataclass
@@ -144,6 +145,10 @@ def grade_submission(job):
                     copied, entries, skipped = copy_regular_files(folder, workdir, job.limits.disk_bytes)
         except SubmissionError as error:
             return refused(result, compiled, str(error), job.student_id)
+        if job.collect_note:
+            result.notes.append("When your submission was collected from the exchange, this was "
+                                "left out (links and special files are never followed): "
+                                + " ".join(job.collect_note.split())[:2000])
         if skipped:
             result.notes.append("Not copied for grading, because links and special files are never "
                                 "followed: " + ", ".join(skipped[:20])

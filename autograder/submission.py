@@ -278,6 +278,22 @@ def pack_submission(folder, notebook, notebook_max_bytes, budget):
     return PackedSubmission(None if packed else raw, entries, skipped, notebook_name=notebook)
 
 
+NOT_COLLECTED = ".not-collected.txt"   # beside DIR/<student>/<assignment>: what collect left out
+
+
+def collect_note(folder):
+    """What nbgrader's collect (autograder.exchange) left out of this submission and why, from
+    DIR/<student>/<assignment>.not-collected.txt beside it (the instructor's file, read without
+    following a link); None when there is none. The feedback's notes tell the student."""
+    folder = Path(folder)
+    try:
+        with open_submission(folder.parent, depth=1) as fd:
+            data = read_regular_file(folder.name + NOT_COLLECTED, fd, 20_000, folder.name + NOT_COLLECTED)
+    except (SubmissionError, OSError):
+        return None
+    return data.decode("utf-8", "replace").strip() or None
+
+
 def attempt_of(folder, notebook, max_bytes):
     """What tells one attempt from the next: nbgrader's timestamp.txt where present (written
     when the student submits) together with a hash of the notebook's bytes. A regrade of the

@@ -133,3 +133,22 @@ def test_student_folders_named_as_formulas_are_refused_and_never_a_formula(tmp_p
     from nbgrader.api import Gradebook
     with Gradebook(f"sqlite:///{tmp_path / 'gb.db'}") as gradebook:
         assert [s.id for s in gradebook.students] == ["honest"]
+
+
+@pytest.mark.skipif(not sandbox.bubblewrap(), reason="the sandbox needs the Debian package bubblewrap")
+def test_what_collect_left_out_is_told_to_the_student(tmp_path):
+    """collect (autograder.exchange) notes beside the submission what it did not copy; the
+    student's feedback says so. A link in place of the note is not read."""
+    from autograder.grade import grade_assignment
+    (tmp_path / "secret").write_text("host-secret-0123456789\n")
+    folder = submit(tmp_path / "subs", "ann", solution())
+    (folder.parent / f"{ASSIGNMENT}.not-collected.txt").write_text(
+        "Collected ann+a1+2026 without these (never followed):\n- data.csv (a link)\n")
+    linked = submit(tmp_path / "subs", "bob", solution())
+    (linked.parent / f"{ASSIGNMENT}.not-collected.txt").symlink_to(tmp_path / "secret")
+    grade_assignment(REPO, ASSIGNMENT, tmp_path / "subs", tmp_path / "out", db_url=f"sqlite:///{tmp_path / 'gb.db'}",
+                     workers=1, secret_file=tmp_path / "secret", log=lambda *_: None)
+    ann = (tmp_path / "out" / "feedback" / "ann" / f"{ASSIGNMENT}.html").read_text()
+    bob = (tmp_path / "out" / "feedback" / "bob" / f"{ASSIGNMENT}.html").read_text()
+    assert "When your submission was collected from the exchange" in ann and "data.csv (a link)" in ann
+    assert "host-secret" not in bob and "When your submission was collected" not in bob

@@ -175,6 +175,22 @@ def test_active_outputs_are_dropped_with_a_note_and_plain_output_stays(graded):
     assert all(not o.get("metadata") for o in outputs)
 
 
+def test_formgraders_view_of_the_autograded_notebook_runs_nothing(graded):
+    """Formgrader's manual-grading page renders the autograded notebook with nbconvert's own
+    HTMLExporter and nbgrader_config.py's settings (its sanitiser on)."""
+    from nbconvert.exporters import HTMLExporter
+
+    from autograder.course import course_config
+    config = course_config(REPO)
+    assert config.HTMLExporter.sanitize_html is True
+    page, _ = HTMLExporter(config=config).from_notebook_node(graded["autograded"])
+    body = page.split("<body", 1)[1]
+    elements = Elements(body).found if "<body" in body else Elements("<body" + body).found
+    assert not {tag for tag, _ in elements} & {"iframe", "object", "embed", "form", "svg", "style"}
+    assert not [n for _, attrs in elements for n in attrs if n.startswith("on") or n == "style"]
+    assert "window.__pwned" not in " ".join(re.findall(r"<script[^>]*>(.*?)</script>", body, re.S))
+
+
 def test_file_names_in_the_notes_are_text(graded):
     page = graded["pages"]["hostile"]
     assert "&lt;img src=x onerror=window.__pwned=1&gt;.csv" in page
