@@ -16,6 +16,8 @@ LIMIT_HELP = {
     "memory_bytes": "memory of a kernel, e.g. 2GiB",
     "processes": "processes and threads in a sandbox",
     "output_bytes": "output kept per cell, e.g. 200kB",
+    "notebook_output_bytes": "output kept per notebook, all cells and channels (prints, displays and "
+                             "their updates, errors) together, e.g. 4MiB",
     "file_bytes": "largest single file a submission may write, e.g. 64MiB",
     "disk_bytes": "all a submission may write, its folder and /tmp together, e.g. 256MiB",
     "notebook_max_bytes": "a larger submitted notebook is refused unread, e.g. 50MiB",

@@ -21,6 +21,7 @@ class Limits:
     memory_bytes: int = 3 * GIB           # address space of the kernel
     processes: int = 64                   # processes and threads in the sandbox
     output_bytes: int = 200_000           # outputs kept per cell; the rest is dropped
+    notebook_output_bytes: int = 4 * MIB  # outputs kept per notebook, every cell and channel
     file_bytes: int = 64 * MIB            # largest single file the kernel may write
     disk_bytes: int = 256 * MIB           # all it writes, in its folder and /tmp together
     notebook_max_bytes: int = 50 * MIB    # a larger submitted notebook is refused unread
@@ -29,7 +30,8 @@ class Limits:
         """One line for the report and the command's output."""
         return (f"{self.cell_seconds:g} s per cell, {self.notebook_seconds:g} s per notebook, "
                 f"{size(self.memory_bytes)} of memory, {self.processes} processes, "
-                f"{size(self.output_bytes)} of output per cell, {size(self.file_bytes)} per file, "
+                f"{size(self.output_bytes)} of output per cell and {size(self.notebook_output_bytes)} per "
+                f"notebook, {size(self.file_bytes)} per file, "
                 f"{size(self.disk_bytes)} written in all, notebooks up to {size(self.notebook_max_bytes)}")
 
 
@@ -39,7 +41,8 @@ NAMES = [f.name for f in fields(Limits)]
 BOUNDS = {
     "cell_seconds": (1, 86_400), "notebook_seconds": (1, 7 * 86_400),
     "memory_bytes": (256 * MIB, 1024 * GIB), "processes": (16, 100_000),
-    "output_bytes": (1000, 1024 * MIB), "file_bytes": (MIB, 1024 * GIB),
+    "output_bytes": (1000, 1024 * MIB), "notebook_output_bytes": (10_000, 4 * 1024 * MIB),
+    "file_bytes": (MIB, 1024 * GIB),
     "disk_bytes": (MIB, 1024 * GIB), "notebook_max_bytes": (MIB, 1024 * GIB),
 }
 UNITS = {"": 1, "b": 1, "k": KIB, "kb": 1000, "kib": KIB, "m": MIB, "mb": 1000**2, "mib": MIB,

@@ -1,12 +1,13 @@
 """A grading run's footprint on the machine, and cleaning up after runs that died.
 
 Every run (the CLI's, or nbgrader's Autograde through our preprocessor) owns one folder,
-<temp>/autograder-run-<id>/, holding its jobs' scratch folders, and names its pids cgroups
-and its kernels' socket links (/tmp/autograder-<id>-*) after itself. While the run's process lives it holds an exclusive flock on the
-folder's `lock` file; the kernel drops that lock when the process dies, however it dies
-(SIGKILL included). So a run whose lock can be taken is dead, and everything carrying its
-id can go: its sandboxed processes, its cgroups, its folder. A live run's lock cannot be
-taken, and nothing of it is touched.
+<temp>/autograder-run-<id>/, holding its jobs' scratch folders, and names its pids cgroups and
+its unsandboxed kernels' socket folders (/tmp/autograder-<id>-*; a sandboxed kernel's sockets
+exist only inside its sandbox, and older versions left links there) after itself. While the
+run's process lives it holds an exclusive flock on the folder's `lock` file; the kernel drops
+that lock when the process dies, however it dies (SIGKILL included). So a run whose lock can
+be taken is dead, and everything carrying its id can go: its sandboxed processes, its cgroups,
+its folder. A live run's lock cannot be taken, and nothing of it is touched.
 """
 import fcntl
 import os
@@ -156,7 +157,7 @@ def remove_footprint(run_id, folder):
     for cgroup in cgroups:
         sandbox.remove_cgroup(cgroup)
         removed["cgroups"] += not cgroup.exists()
-    for sockets in Path("/tmp").glob(f"autograder-{run_id}-*"):  # the kernels' socket links
+    for sockets in Path("/tmp").glob(f"autograder-{run_id}-*"):  # socket folders (and old links)
         try:
             if sockets.lstat().st_uid != os.geteuid():
                 continue  # planted by someone else in the shared /tmp: not ours to remove

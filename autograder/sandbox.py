@@ -12,9 +12,18 @@ through prlimit; processes through a pids cgroup where one can be made (root), e
 RLIMIT_NPROC; memory, all processes and tmpfs pages together, through a memory cgroup
 where one can be made.
 
-The kernel's ZeroMQ sockets live in a tiny tmpfs of their own inside the sandbox; the
-grader reaches them through /proc/<pid>/root (see `link_runtime`), so no host folder is
-writable from inside.
+The kernel's ZeroMQ sockets live in a tiny tmpfs of their own inside the sandbox. The grader
+never connects to them by a path, which the student's code could point at any socket on the
+host: it opens the tmpfs from /proc/<pid>/root and then each socket without following a link
+(`open_runtime`, `open_sockets`), checks that each is a socket on that tmpfs, and connects
+through the descriptors it holds (ipc:///proc/self/fd/N), so whatever the kernel later does to
+the names, a connection reaches that socket or nothing. No host folder is writable from
+inside, and no host path names the sockets.
+
+The kernel is started with `python -P`: nothing in the submission's folder is imported before
+its sockets exist (a file named ipykernel_launcher.py, zmq.py or json.py there would otherwise
+run first); the folder joins sys.path once they do, where Jupyter puts it, so a student's own
+modules import as they did in JupyterLab.
 
 Without bubblewrap the kernel runs with the same rlimits only, in a plain scratch folder,
 and `describe()` says so, loudly, for the instructor's report.
@@ -23,6 +32,7 @@ import functools
 import json
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import sysconfig
@@ -36,6 +46,17 @@ INSIDE_TMP = f"{HOME}/.tmp"       # /tmp inside is a link here: one tmpfs holds 
 SUBMISSION_COPY = "/submission"   # the grader's read-only copy, copied into the folder at start
 SOCKETS_BYTES = 64 * 1024         # the sockets' own tmpfs: sockets take no space
 SHM_BYTES = 1024 * 1024           # /dev/shm (POSIX semaphores need it); /dev itself is read-only
+# `python -m ipykernel_launcher`, run under -P so that sys.path names the kernel's folder only once
+# the sockets are bound: first, as -m has it, and '' before site-packages, as IPython adds it.
+KERNEL_LAUNCHER = """import os, sys
+from ipykernel import kernelapp
+class IPKernelApp(kernelapp.IPKernelApp):  # what ipykernel_launcher starts
+    def init_path(self):
+        sites = [i for i, p in enumerate(sys.path) if os.path.basename(p) in ('site-packages', 'dist-packages')]
+        sys.path.insert(sites[0] if sites else 0, '')
+        sys.path.insert(0, os.getcwd())
+IPKernelApp.launch_instance()
+"""
 
 
 def bubblewrap():
@@ -155,15 +176,15 @@ def kernel_argv(workdir, runtime, connection_file, limits, cgroups=(), use_sandb
 
     workdir: the grader's copy of the submission folder. Sandboxed, it is mounted read-only
     and copied into the kernel's own folder at start; unsandboxed, the kernel runs in it.
-    runtime: where the kernel's sockets go, the same path on both sides (sandboxed: a tmpfs
-    inside, reached from the host by `link_runtime`). connection_file: read-only inside.
+    runtime: where the kernel's sockets go (sandboxed: a tmpfs inside, opened from the host by
+    `open_runtime`; unsandboxed: a folder the grader made). connection_file: read-only inside.
     """
     python = sys.executable
     launcher = ["prlimit", f"--as={limits.memory_bytes}", f"--fsize={limits.file_bytes}",
                 "--nofile=256", "--core=0"]
     if not any(c.parent == CGROUP_ROOTS["pids"] for c in cgroups) and os.geteuid() != 0:
         launcher.append(f"--nproc={limits.processes}")
-    kernel = [python, "-m", "ipykernel_launcher", "-f", "{connection_file}",
+    kernel = [python, "-P", "-c", KERNEL_LAUNCHER, "-f", "{connection_file}",
               "--HistoryManager.enabled=False"]
     if sandboxed(use_sandbox):
         folder = f"{HOME}/{Path(workdir).name}"
@@ -218,21 +239,92 @@ def _alive(pid):
         return False
 
 
-def link_runtime(launcher_pid, runtime, timeout=30.0):
-    """Make the host path `runtime` a link to the sandbox's socket tmpfs, so the grader can
-    connect to the kernel. The launcher execs bwrap (same pid), which forks the sandbox's
-    init, which forks the kernel once every mount is in place: from then on
-    /proc/<init>/root is the sandbox's root. Returns False if the sandbox never got there."""
+class SocketError(Exception):
+    """The kernel's sockets are not what the kernel was told to bind: never connected to."""
+
+
+_PATH_FLAGS = os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC
+
+
+def open_runtime(launcher_pid, runtime, sandboxed, timeout=30.0):
+    """The folder of the kernel's sockets, as an O_PATH descriptor the caller closes; None if the
+    sandbox never started. Sandboxed: the launcher execs bwrap (same pid), which forks the
+    sandbox's init, which forks the kernel once every mount is in place; from then on
+    /proc/<init>/root is the sandbox's root, and the folder is walked down to from it one name
+    at a time, following no link, and must be the sockets' own tmpfs (a mount point of
+    SOCKETS_BYTES). Unsandboxed: the folder the grader made, opened without following a link."""
+    if not sandboxed:
+        return _open_directory(os.fspath(runtime))
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         inits = _children(launcher_pid)
         if inits and _children(inits[0]):
-            os.symlink(f"/proc/{inits[0]}/root{inside_path(runtime)}", runtime)
-            return True
+            return _sockets_tmpfs(inits[0], inside_path(runtime))
         if not _alive(launcher_pid):
-            return False
+            return None
         time.sleep(0.005)
-    return False
+    return None
+
+
+def _open_directory(path, dir_fd=None):
+    fd = os.open(path, _PATH_FLAGS | os.O_DIRECTORY, dir_fd=dir_fd)
+    if not stat.S_ISDIR(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise SocketError(f"{path} is not a folder")
+    return fd
+
+
+def _sockets_tmpfs(init, path):
+    # /proc/<init>/root, Linux's own link to the sandbox's root, is the one link followed.
+    fd = os.open(f"/proc/{init}/root", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        parent_device = None
+        for name in Path(path).relative_to("/").parts:
+            parent_device = os.fstat(fd).st_dev
+            child = _open_directory(name, dir_fd=fd)
+            os.close(fd)
+            fd = child
+        info = os.fstatvfs(fd)
+        if os.fstat(fd).st_dev == parent_device or info.f_blocks * info.f_frsize != SOCKETS_BYTES:
+            raise SocketError(f"{path} in the sandbox is not the sockets' own tmpfs")
+        return fd
+    except (OSError, SocketError) as error:
+        os.close(fd)
+        raise SocketError(f"the sandbox's sockets folder cannot be opened safely: {error}") from None
+
+
+def open_sockets(folder_fd, names):
+    """{name: O_PATH descriptor} of each socket in the folder `folder_fd`, opened without
+    following a link; None while any is still missing (the kernel has not bound it yet). Raises
+    SocketError if a name is anything but a socket on that folder's file system (a link the
+    kernel's code made, say): the caller connects to nothing then."""
+    device = os.fstat(folder_fd).st_dev
+    opened = {}
+    try:
+        for name in names:
+            try:
+                fd = os.open(name, _PATH_FLAGS, dir_fd=folder_fd)
+            except FileNotFoundError:
+                close_all(opened)
+                return None
+            opened[name] = fd
+            info = os.fstat(fd)
+            if not stat.S_ISSOCK(info.st_mode) or info.st_dev != device:
+                raise SocketError(f"the kernel's socket {name} was replaced by "
+                                  f"{'a link' if stat.S_ISLNK(info.st_mode) else 'something else'}")
+    except BaseException:
+        close_all(opened)
+        raise
+    return opened
+
+
+def close_all(fds):
+    for fd in list(fds.values()):
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    fds.clear()
 
 
 def write_kernelspec(folder, argv):
