@@ -160,7 +160,7 @@ def grade_submission(job):
         if sandboxed:
             nb.cells.append(new_code_cell(DISK_PROBE, id=_cell_id("probe")))
             roles.append(("probe", None))
-        runtime = sockets_path(job.cgroup_prefix)  # sandboxed: becomes a link to the sockets inside
+        runtime = sockets_path(job.cgroup_prefix)  # sandboxed: a tmpfs inside, nothing on the host
         if not sandboxed:
             runtime.mkdir(mode=0o700)
         tmpfs_bytes = sandbox.tmpfs_size(job.limits, copied, entries)
@@ -174,9 +174,10 @@ def grade_submission(job):
         clock.done("launch the sandboxed kernel (it boots meanwhile)")
         references = reference_namespaces(compiled)
         clock.done("run the solution (while the kernel boots)")
-        if sandboxed:
-            sandbox.link_runtime(manager.provisioner.process.pid, runtime)
-        run = execute.run(nb, manager, workdir, job.limits)
+        # What each grader's cell hands out has an allowance of its own in the output budget.
+        results = {index: MIME if role == "hidden" else DISK_MIME if role == "probe" else "error"
+                   for index, (role, _) in enumerate(roles) if role in ("hidden", "probe", "visible")}
+        run = execute.run(nb, manager, workdir, job.limits, results)
         result.seconds = run.seconds
         clock.done("wait for the kernel, execute the notebook")
     finally:
@@ -224,8 +225,10 @@ class _PhaseClock:
 
 
 def sockets_path(run_prefix):
-    """Where the kernel's sockets are reached: a short path in /tmp, whatever TMPDIR is, since
-    a Unix socket's path must fit in 107 bytes. Named after the run, for cleaning up."""
+    """Where the kernel binds its sockets: a short path in /tmp, whatever TMPDIR is, since a Unix
+    socket's path must fit in 107 bytes. Sandboxed, it exists only inside (the grader reaches the
+    sockets through descriptors, execute.PinnedKernelManager); unsandboxed, the job makes it. Named
+    after the run, for cleaning up."""
     return Path("/tmp") / f"{run_prefix}{uuid.uuid4().hex[:8]}"
 
 
