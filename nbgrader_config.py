@@ -49,6 +49,10 @@ c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedE
 # Student content is hostile HTML: Formgrader's views of submissions sanitise Markdown and outputs
 # (nbconvert's bleach allow-list). Feedback pages have their own, finer one (autograder.sanitize).
 c.HTMLExporter.sanitize_html = True
+# ...but nbgrader's formgrade template (the manual-grading view) renders Markdown with no sanitiser:
+# its filter is replaced by one that is (autograder/offline_html.py); raw cells are not written out.
+c.HTMLExporter.filters = {"markdown2html": "autograder.offline_html.formgrader_markdown2html"}
+c.HTMLExporter.raw_mimetypes = []
 
 # Feedback goes to students: strip hidden tests from it, and the tracebacks that quote them;
 # formulas are rendered as MathML, so pages read offline show math, not `$...$`.

@@ -36,8 +36,8 @@ class FillGrades(NbGraderPreprocessor):
     def preprocess_cell(self, cell, resources, index):
         meta = cell.metadata.get("nbgrader", {})
         points = resources["autograder"]["points"]
-        if meta.get("grade") and meta.get("grade_id") in points:
-            meta["score"], meta["points"] = points[meta["grade_id"]]
+        if meta.get("grade"):  # a grade cell the job has no verdict for scores nothing
+            meta["score"], meta["points"] = points.get(meta.get("grade_id"), (0.0, 0.0))
         if meta.get("solution") or meta.get("task"):
             meta.setdefault("comment", None)
         return cell, resources

@@ -8,9 +8,11 @@ student's feedback with nbgrader's template. As each result arrives it is kept i
 its feedback page and autograded notebook (OUT/workspace/autograded/) are written, and it is
 let go.
 """
+import dataclasses
 import os
 import re
 import shutil
+import sys
 import time
 from pathlib import Path
 
@@ -288,15 +290,26 @@ def write_outputs(result, assignment, compiled, out, workspace):
     """
     target = out / "feedback" / result.student_id / f"{assignment}.html"
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(result.feedback_html or _plain_feedback(assignment, result))
+    try:
+        target.write_text(result.feedback_html or _plain_feedback(assignment, result), errors="replace")
+    except (OSError, ValueError) as error:  # one student's page never stops the run
+        target.write_text(_plain_feedback(assignment, result, f"its page could not be written: {error}"),
+                          errors="replace")
     if result.notebook is not None:
         folder = workspace / "autograded" / result.student_id / assignment
         folder.mkdir(parents=True, exist_ok=True)
-        nbformat.write(nbformat.from_dict(result.notebook), folder / compiled.notebook)
+        try:
+            nbformat.write(nbformat.from_dict(result.notebook), folder / compiled.notebook)
+        except (OSError, ValueError) as error:
+            (folder / compiled.notebook).unlink(missing_ok=True)
+            print(f"warning: {result.student_id}'s autograded notebook could not be written: {error}",
+                  file=sys.stderr)
 
 
-def _plain_feedback(assignment, result):
+def _plain_feedback(assignment, result, why=None):
     import html
+    if why:
+        result = dataclasses.replace(result, status=f"{result.status}; {why}")
     return with_csp(
         f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(assignment)}: feedback"
         f"</title></head><body><h1>{html.escape(assignment)}: {result.score:g} / "

@@ -23,7 +23,7 @@ from .compile import CompiledAssignment, reference_namespaces
 from .feedback import render_feedback
 from .harness import MIME
 from .limits import Limits, size
-from .sanitize import kernel_outputs
+from .sanitize import kernel_outputs, valid_text, well_formed_metadata
 from .submission import (PackedSubmission, SubmissionError, copy_regular_files, open_submission,
                          read_regular_file, unpack_regular_files)
 from .verdict import TestVerdict, judge
@@ -205,11 +205,21 @@ def grade_submission(job):
                                        job.seeds[grade_id], payload, problem) if spec.hidden \
             else TestVerdict(grade_id, 0.0, spec.points, problem="this test has no hidden part")
     result.score = round(sum(t.points for t in result.tests.values()), 6)
+    _valid_texts(result)
     clock.done("clean up and judge")
-    result.notebook = autograded_notebook(nb, roles, compiled, result, run)
+    result.notebook = valid_text(autograded_notebook(nb, roles, compiled, result, run))
     result.feedback_html = render_feedback(result.notebook, compiled.name, job.student_id, result, job.scratch_root)
     clock.done("render the feedback")
     return result
+
+
+def _valid_texts(result):
+    """Every text of the result as valid Unicode: labels and messages quote the student's values."""
+    result.problem, result.notes = valid_text(result.problem), valid_text(result.notes)
+    for verdict in result.tests.values():
+        verdict.problem = valid_text(verdict.problem)
+        for case in verdict.cases:
+            case.label, case.message, case.mistake = valid_text([case.label, case.message, case.mistake])
 
 
 class _PhaseClock:
@@ -240,8 +250,10 @@ def _remove(path):
 
 
 def parse_notebook(raw):
+    """The student's notebook, read and checked; its metadata of the shapes nbgrader expects and its
+    text valid Unicode (autograder.sanitize), so that nothing in it can stop a later step."""
     try:
-        nb = nbformat.reads(raw.decode("utf-8"), as_version=4)
+        nb = nbformat.from_dict(well_formed_metadata(valid_text(nbformat.reads(raw.decode("utf-8"), as_version=4))))
     except Exception as error:
         first = (str(error).strip().splitlines() or [type(error).__name__])[0]
         raise SubmissionError(f"unreadable notebook: {type(error).__name__}: {first[:200]}") from None
@@ -311,11 +323,12 @@ def build_execution_notebook(student_nb, compiled, seeds):
 
     place(tests_after.get(None, []))
     answered = set()
-    for cell in student_nb.cells:
+    for position, cell in enumerate(student_nb.cells):
         grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
         if grade_id in compiled.tests:
             continue  # a test cell: the source's version is placed instead
         copy = nbformat.from_dict(dict(cell))
+        copy.id = _cell_id("student", position)  # never one of ours (nbformat would rename ours)
         if copy.cell_type == "code":
             copy.outputs, copy.execution_count = [], None
         if grade_id in compiled.answers and grade_id not in answered:

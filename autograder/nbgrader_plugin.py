@@ -27,7 +27,7 @@ from . import sandbox
 from .compile import compile_assignment
 from .course import ensure_tools_on_path
 from .limits import resolve_limits
-from .sanitize import strip_submitted_metadata
+from .sanitize import strip_submitted_metadata, valid_text
 from .submission import SubmissionError, open_submission, read_regular_file
 
 
@@ -42,11 +42,13 @@ class SafeSubmissionExporter(NotebookExporter):
             with open_submission(path.parent) as folder:
                 raw = read_regular_file(path.name, folder, limit, path.name)
             nb = nbformat.reads(raw.decode("utf-8"), as_version=4)
-        except (SubmissionError, OSError, ValueError) as error:
-            self.log.warning("%s cannot be read as submitted (%s); the grader will say why", filename, error)
+            # The student's metadata is not nbgrader's to trust: only the source's cells keep theirs.
+            nb = strip_submitted_metadata(valid_text(nb), self._source_grade_ids(path.parent.name))
+            nbformat.validate(nb)
+        except Exception as error:  # noqa: BLE001  (any shape of notebook: the grader says why)
+            self.log.warning("%s cannot be read as submitted (%s: %s); the grader will say why", filename,
+                             type(error).__name__, str(error)[:200])
             nb = nbformat.v4.new_notebook()
-        # The student's metadata is not nbgrader's to trust: only the source's cells keep theirs.
-        strip_submitted_metadata(nb, self._source_grade_ids(path.parent.name))
         return self.from_notebook_node(nb, resources=resources, **kw)
 
     def _source_grade_ids(self, assignment):

@@ -15,9 +15,9 @@ from jinja2 import DictLoader, pass_context
 import nbformat
 from latex2mathml.converter import convert_to_element
 from nbconvert.exporters import HTMLExporter
-from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
+from nbconvert.filters.markdown_mistune import InvalidNotebook, IPythonRenderer, MarkdownWithMath
 
-from .sanitize import clean_markdown_html, page_notebook, with_csp
+from .sanitize import clean_markdown_html, page_notebook, valid_text, with_csp
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,28 @@ def tex_to_html(tex, display="inline"):
     return _ENTITY.sub(r"&\1", tostring(math, encoding="unicode"))
 
 
-class MathMLRenderer(IPythonRenderer):
+class StudentMarkdownRenderer(IPythonRenderer):
+    """nbconvert's Markdown renderer, for a student's Markdown: an image naming an attachment the
+    cell does not have (or whose data the sanitiser dropped) is left without its source, where
+    nbconvert raised and the whole page was lost."""
+
+    def _embed_image_or_attachment(self, src):
+        try:
+            return super()._embed_image_or_attachment(src)
+        except InvalidNotebook:
+            return ""
+
+
+def formgrader_markdown2html(source):
+    """The Markdown filter of Formgrader's own pages (set in nbgrader_config.py), sanitised: its
+    manual-grading view renders each student's Markdown with nbgrader's formgrade template, which
+    applies no sanitiser to Markdown (a <script> there ran code as the instructor). Math stays
+    TeX, for that page's MathJax."""
+    renderer = StudentMarkdownRenderer(escape=False)
+    return clean_markdown_html(MarkdownWithMath(renderer=renderer).render(valid_text(source)))
+
+
+class MathMLRenderer(StudentMarkdownRenderer):
     """nbconvert's Markdown renderer, with math as MathML instead of TeX for MathJax."""
 
     def inline_math(self, body):
@@ -94,6 +115,9 @@ class OfflineHTMLExporter(HTMLExporter):
         # nbconvert's own sanitiser (bleach, set for Formgrader's views in nbgrader_config.py)
         # would strip the MathML; this exporter sanitises with its own allow-list instead.
         self.sanitize_html = False
+        # nbgrader_config.py gives Formgrader's HTMLExporter a sanitised Markdown filter (MathJax
+        # TeX); this exporter's own, with MathML, is the one it must keep.
+        self.filters = {name: f for name, f in self.filters.items() if name != "markdown2html"}
 
     @pass_context
     def markdown2html(self, context, source):

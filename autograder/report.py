@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .sanitize import with_csp
+from .sanitize import valid_text, with_csp
 
 
 def status_of(result):
@@ -17,15 +17,17 @@ def status_of(result):
     return "; ".join(["graded", *([result.problem] if result.problem else []), *result.notes])
 
 
-# A spreadsheet runs a cell that begins with one of these as a formula (OWASP's CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# A spreadsheet runs a cell that begins with one of these as a formula (OWASP's CSV injection),
+# also after leading spaces or line breaks, and in their full-width forms.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
 
 def spreadsheet_cell(value):
     """A CSV cell a spreadsheet shows as text: a leading quote where it would see a formula
-    (the csv writer then quotes the cell as it needs)."""
-    text = str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    (the csv writer then quotes the cell as it needs); text always valid Unicode."""
+    text = valid_text(str(value))
+    return "'" + text if text.startswith(FORMULA_STARTS) or text.lstrip(" \n\r\t").startswith(FORMULA_STARTS) \
+        else text
 
 
 class SafeCSVWriter:
@@ -141,5 +143,5 @@ Gradebook: <code>{html.escape(info['db_url'])}</code>.</p>
 <h2>Most often failed cases</h2><table><tr><th>students</th><th>test</th><th>case</th></tr>{case_rows}</table>
 <h2>Submissions that could not be graded fully</h2><table><tr><th>student</th><th>score</th><th>why</th></tr>{failed_rows}</table>
 </body></html>"""
-    path.write_text(with_csp(page))
+    path.write_text(with_csp(page), errors="replace")
     return path

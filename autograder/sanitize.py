@@ -24,6 +24,7 @@ import re
 
 import nh3
 from nbformat.v4 import new_output
+from pygments.token import STANDARD_TYPES
 
 # The page loads nothing and runs nothing: inline styles (nbgrader's template) and data images only.
 CSP = ("default-src 'none'; script-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:; "
@@ -31,6 +32,11 @@ CSP = ("default-src 'none'; script-src 'none'; style-src 'unsafe-inline'; img-sr
 CSP_META = f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
 
 DROPPED = "[output not shown here:"
+# Ids in a student's Markdown (its headings' anchors) are prefixed, so that none is taken for one of
+# the page's own: nbgrader's cells carry their grade_id as id, and Formgrader finds a cell's score
+# box by it.
+STUDENT_ID_PREFIX = "md-"
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 _BASE64 = re.compile(r"[A-Za-z0-9+/=\s]*")
 
 _HTML_TAGS = {
@@ -65,26 +71,38 @@ _OUTPUT_TAGS = {"b", "br", "code", "div", "em", "i", "li", "ol", "p", "pre", "sp
                 "tbody", "td", "th", "thead", "tr", "ul"}
 # The verdict's classes (autograder.job.verdict_html); the page's CSS gives them colour.
 VERDICT_CLASSES = {"autograder-verdict", "case-passed", "case-failed"}
-# A size in TeX's units, as latex2mathml writes spaces and rules: never an overlay's worth.
-_LENGTH = re.compile(r"-?\d{0,3}(\.\d+)?(em|ex|pt|mu)?")
+# A size in TeX's units, as latex2mathml writes spaces and rules: never an overlay's worth, never
+# negative (which would pull text over other text).
+_LENGTH = re.compile(r"(?P<number>\d{0,2}(\.\d+)?)(?P<unit>em|ex|pt|mu|%)?")
+_LENGTH_LIMIT = {"em": 10, "ex": 20, "pt": 100, "mu": 180, "%": 300, None: 10}
+# Class names a page may keep: Pygments' token classes (highlighted code) and the few our pages
+# and nbconvert's renderer write. Not Bootstrap's, whose modal-backdrop or navbar-fixed-top would
+# let a student lay a fixed box with a fake score over the page.
+_PAGE_CLASSES = set(STANDARD_TYPES.values()) - {""} | {"highlight", "anchor-link", "tex"}
+_HIGHLIGHT_LANGUAGE = re.compile(r"hl-[A-Za-z0-9_+-]{1,30}")
 _IMAGE_DATA = re.compile(r"data:image/(png|jpeg|gif);base64,[A-Za-z0-9+/=\s]*")
 
 
 def _markdown_attribute(tag, name, value):
     if name == "href":
-        return value if value.startswith(("http://", "https://", "mailto:", "#")) else None
+        if value.startswith("#"):  # to a heading of the student's: its id carries the prefix
+            return "#" + STUDENT_ID_PREFIX + value[1:]
+        return value if value.startswith(("http://", "https://", "mailto:")) else None
     if name == "src":
         return value if _IMAGE_DATA.fullmatch(value) else None
-    if name in ("width", "height", "depth", "lspace", "rspace") and tag in _MATHML_TAGS:
-        return value if _LENGTH.fullmatch(value) else None
+    if tag in _MATHML_TAGS and name in ("width", "height", "depth", "lspace", "rspace", "mathsize",
+                                        "minsize", "maxsize"):
+        m = _LENGTH.fullmatch(value.strip())
+        if not m or not m["number"] or float(m["number"]) > _LENGTH_LIMIT[m["unit"]]:
+            return None
+        return value.strip()
     if name in ("width", "height"):
         return value if value.isdigit() and int(value) <= 2000 else None
-    if name == "class":  # plain class names (highlighting, anchors); no verdict's look-alike
-        words = value.split()
-        return value if words and all(re.fullmatch(r"[A-Za-z0-9_-]{1,40}", w) and w not in VERDICT_CLASSES
-                                      for w in words) else None
-    if name == "id":  # headings' anchors: any text (serialising escapes it), not a novel
-        return value[:300]
+    if name == "class":
+        kept = [w for w in value.split() if w in _PAGE_CLASSES or _HIGHLIGHT_LANGUAGE.fullmatch(w)]
+        return " ".join(kept) or None
+    if name == "id":  # headings' anchors, apart from the page's own ids (grade ids, Formgrader's)
+        return STUDENT_ID_PREFIX + value[:300]
     return value
 
 
@@ -123,6 +141,10 @@ def kernel_outputs(outputs):
     """Outputs a student's kernel produced, as inert data: streams and errors as text; of display
     data and results only text/plain and checked PNG/JPEG images; no output metadata. Active
     output (HTML, JavaScript, SVG, widgets, Markdown, LaTeX...) is left out, and a line says so."""
+    return valid_text(_kernel_outputs(outputs))
+
+
+def _kernel_outputs(outputs):
     kept = []
     for output in outputs:
         kind = output.get("output_type")
@@ -199,10 +221,16 @@ def page_notebook(nb):
         if cell.get("cell_type") == "code":
             cell["outputs"] = page_outputs(cell.get("outputs", []))
         if "attachments" in cell:
-            cell["attachments"] = {
+            bundles = {
                 name: {mime: _inert_image(value) for mime, value in bundle.items()
                        if mime in ("image/png", "image/jpeg", "image/gif") and _inert_image(value)}
                 for name, bundle in (cell["attachments"] or {}).items() if isinstance(bundle, dict)}
+            cell["attachments"] = {name: bundle for name, bundle in bundles.items() if bundle}
+        if cell.get("cell_type") == "raw":  # shown as the text it is (raw HTML would go out as it is)
+            cell["cell_type"], text = "markdown", cell.get("source", "")
+            fence = "`" * max(3, 1 + max((len(m) for m in re.findall("`+", text)), default=0))
+            cell["source"] = f"{fence}\n{text}\n{fence}"
+            cell.pop("attachments", None)
     return nb
 
 
@@ -211,9 +239,37 @@ def strip_submitted_metadata(nb, known_grade_ids):
     keys, and only on cells whose grade_id the source has (nbgrader then overwrites those from
     the source); no score or comment of the student's. Unknown keys would make nbgrader's
     checks fail for that student; a made-up grade cell would show as the instructor's."""
-    for cell in nb.cells:
+    for cell in well_formed_metadata(nb).cells:
         meta = cell.get("metadata", {}).get("nbgrader")
         cell["metadata"] = {}
         if isinstance(meta, dict) and meta.get("grade_id") in known_grade_ids:
             cell["metadata"]["nbgrader"] = {k: meta[k] for k in (*_GRADE_KEYS, "points", "checksum") if k in meta}
     return nb
+
+
+def valid_text(value):
+    """`value` (text, or lists and dicts of it) with every lone UTF-16 surrogate made U+FFFD. JSON
+    may carry "\\ud800", which Python decodes but cannot write as UTF-8: one such character in a
+    student's notebook or output stopped the whole run when its page was written."""
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value) if _LONE_SURROGATE.search(value) else value
+    if isinstance(value, list):
+        return [valid_text(v) for v in value]
+    if isinstance(value, dict):
+        return type(value)((valid_text(k), valid_text(v)) for k, v in value.items())
+    return value
+
+
+def well_formed_metadata(nb):
+    """The student's notebook with metadata of the shapes nbgrader's code expects: a dict per cell,
+    nbgrader's a dict, its grade_id text. A list, or a grade_id that is a list, made nbgrader's own
+    commands (and the grader's lookups) fail with a TypeError."""
+    for cell in nb.get("cells", []):
+        meta = cell.get("metadata")
+        if not isinstance(meta, dict):
+            cell["metadata"] = meta = {}
+        grading = meta.get("nbgrader")
+        if "nbgrader" in meta and not (isinstance(grading, dict) and isinstance(grading.get("grade_id", ""), str)):
+            meta.pop("nbgrader")
+    return nb
+

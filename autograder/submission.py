@@ -103,8 +103,11 @@ def read_regular_file(name, dir_fd, max_bytes, shown):
     except OSError as error:
         raise SubmissionError(f"refused: {shown} could not be opened ({error.strerror})") from None
     with os.fdopen(fd, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+        opened = os.fstat(handle.fileno())   # what was opened, not what was looked at before
+        if not stat.S_ISREG(opened.st_mode):
             raise SubmissionError(f"refused: {shown} is not a regular file")
+        if opened.st_nlink > 1:
+            raise SubmissionError(f"refused: {shown} is a hard link to another file; submit a copy of the notebook")
         data = handle.read(max_bytes + 1)
     if len(data) > max_bytes:
         raise SubmissionError(f"refused: {shown} is over the {size(max_bytes)} limit for a notebook")

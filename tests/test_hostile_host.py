@@ -105,7 +105,7 @@ def test_the_sandbox_check_reports_a_bubblewrap_that_cannot_start(tmp_path, monk
         assert sandbox.unavailable() is None  # the real one works on this machine
 
 
-@pytest.mark.parametrize("value", ["=1+1", "+1", "-1", "@x", "\tx", "\rx"])
+@pytest.mark.parametrize("value", ["=1+1", "+1", "-1", "@x", "\tx", "\rx", " =1+1", "\n=1+1", "\uff1d1+1"])
 def test_a_cell_a_spreadsheet_would_run_is_quoted(value):
     assert spreadsheet_cell(value) == "'" + value
     assert spreadsheet_cell("ann") == "ann" and spreadsheet_cell("10") == "10"

@@ -175,20 +175,126 @@ def test_active_outputs_are_dropped_with_a_note_and_plain_output_stays(graded):
     assert all(not o.get("metadata") for o in outputs)
 
 
-def test_formgraders_view_of_the_autograded_notebook_runs_nothing(graded):
-    """Formgrader's manual-grading page renders the autograded notebook with nbconvert's own
-    HTMLExporter and nbgrader_config.py's settings (its sanitiser on)."""
+def formgrader_page(notebook):
+    """A notebook as Formgrader's manual-grading view renders it: nbconvert's HTMLExporter under
+    nbgrader_config.py, with the formgrade template nbgrader's extension sets."""
+    import nbgrader.server_extensions.formgrader.handlers as handlers
     from nbconvert.exporters import HTMLExporter
 
     from autograder.course import course_config
     config = course_config(REPO)
-    assert config.HTMLExporter.sanitize_html is True
-    page, _ = HTMLExporter(config=config).from_notebook_node(graded["autograded"])
-    body = page.split("<body", 1)[1]
-    elements = Elements(body).found if "<body" in body else Elements("<body" + body).found
-    assert not {tag for tag, _ in elements} & {"iframe", "object", "embed", "form", "svg", "style"}
-    assert not [n for _, attrs in elements for n in attrs if n.startswith("on") or n == "style"]
-    assert "window.__pwned" not in " ".join(re.findall(r"<script[^>]*>(.*?)</script>", body, re.S))
+    config.HTMLExporter.template_name = "formgrade"
+    config.HTMLExporter.extra_template_basedirs = [handlers.template_path]
+    resources = {"assignment_id": ASSIGNMENT, "notebook_id": ASSIGNMENT, "submission_id": "x", "index": 0,
+                 "total": 1, "base_url": "", "student": "hostile", "last_name": "", "first_name": "",
+                 "notebook_path": "autograded/hostile"}
+    page, _ = HTMLExporter(config=config).from_notebook_node(notebook, resources=resources)
+    return page
+
+
+def test_formgraders_view_of_the_autograded_notebook_runs_nothing(graded):
+    """The manual-grading view's own scripts aside, nothing of the student's is active there: its
+    template renders Markdown with no sanitiser of its own (a <script> ran code as the instructor)."""
+    page = formgrader_page(graded["autograded"])
+    honest = formgrader_page(nbformat.read(graded["base"] / "out" / "workspace" / "autograded" / "honest" /
+                                           ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4))
+
+    def active(page):  # what could run or draw over the page: the template's own, nothing more
+        from collections import Counter
+        return Counter((tag, name) for tag, attrs in Elements(page).found for name in attrs
+                       if name.startswith("on") or name == "style") + Counter(
+            (tag, "") for tag, _ in Elements(page).found
+            if tag in ("iframe", "object", "embed", "form", "svg", "style", "meta", "base", "script"))
+
+    assert active(page) == active(honest)
+    assert "window.__pwned" not in " ".join(re.findall(r"<script[^>]*>(.*?)</script>", page, re.S))
+    elements = Elements(page).found
+    links = [v or "" for _, attrs in elements for n, v in attrs.items() if n in ("href", "src", "action")]
+    assert not [v for v in links if v.lower().lstrip().startswith(("javascript", "data:text"))]
+    assert "FAKE OVERLAY" in page  # rendered, as text
+
+
+def raw_and_overlay_notebook():
+    nb = solution()
+    nb.cells.insert(1, nbformat.v4.new_raw_cell(
+        "<div class='autograder-verdict'><p><b>Hidden tests: 5 / 2 points</b></p>"
+        "<table><tr><td class='case-passed'>forged</td></tr></table></div><script>window.__pwned='raw'</script>"))
+    nb.cells.insert(1, new_markdown_cell(
+        "<div class=\"modal-backdrop navbar-fixed-top affix\"><div class=\"panel panel-default\">"
+        "(Score: 10.0 / 10.0)</div></div>\n\n# test_forward_difference\n\n[to the test](#test_forward_difference)"
+        "\n\n$\\mathsize{999em}{x}$ <math><mstyle mathsize=\"999em\"><mi>x</mi></mstyle>"
+        "<mspace width=\"999em\" lspace=\"-9em\"></mspace></math>", attachments={
+            "b.svg": {"image/svg+xml": "PHN2Zz48L3N2Zz4="}, "c.png": {"image/png": "iVBORw0KGgo="}}))
+    nb.cells[1].source += "\n\n![b](attachment:b.svg) ![c](attachment:c.png)"
+    return nb
+
+
+def test_no_fixed_box_raw_html_forged_verdict_or_stolen_id(tmp_path):
+    """Bootstrap's classes would give a student's box position:fixed; a raw cell went out as HTML;
+    a heading named like a test took that test's id (Formgrader's score box is found by it); huge
+    MathML sizes pushed the page away; an attachment left empty broke the whole page."""
+    from autograder.feedback import render_here
+    from autograder.job import SubmissionResult
+    nb = raw_and_overlay_notebook()
+    page = render_here(dict(nb), ASSIGNMENT, "s", SubmissionResult("s", score=0, max_score=10))
+    elements = Elements(page).found
+    classes = {c for _, attrs in elements for c in (attrs.get("class") or "").split()}
+    assert not classes & {"modal-backdrop", "navbar-fixed-top", "affix"}  # "panel" is the template's own
+    assert "autograder-verdict" not in classes and "window.__pwned" not in " ".join(
+        re.findall(r"<script[^>]*>(.*?)</script>", page, re.S))
+    assert "&lt;div class='autograder-verdict'&gt;" in page or "&lt;div class=&#39;autograder-verdict" in page
+    ids = [attrs.get("id") for _, attrs in elements if attrs.get("id")]
+    assert "test_forward_difference" not in ids and "md-test_forward_difference" in ids
+    assert 'href="#md-test_forward_difference"' in page
+    sizes = [v for _, attrs in elements for n, v in attrs.items() if n in ("mathsize", "width", "lspace")]
+    assert not [v for v in sizes if "999" in (v or "") or (v or "").startswith("-")], sizes
+    assert "generator raised StopIteration" not in page and "data:image/png;base64,iVBORw0KGgo=" in page
+    fg = formgrader_page(nb)
+    assert "Hidden tests: 5 / 2" not in re.sub(r"&lt;.*?&gt;", "", fg) or "autograder-verdict" not in {
+        c for _, attrs in Elements(fg).found for c in (attrs.get("class") or "").split()}
+
+
+def test_a_lone_surrogate_stops_nothing(tmp_path):
+    """JSON may carry "\\ud800": in a Markdown cell, in a code cell and printed by the student's code,
+    it stopped the whole run (no grades.csv for anyone, and again on every re-run)."""
+    raw = json.loads(nbformat.writes(solution()))
+    raw["cells"].insert(1, {"cell_type": "markdown", "metadata": {}, "id": "s1", "source": "odd \ud800 text"})
+    raw["cells"].insert(2, {"cell_type": "code", "metadata": {}, "id": "s2", "execution_count": None,
+                            "outputs": [], "source": "print('\\ud800'.encode('utf-16', 'surrogatepass')"
+                                                     ".decode('utf-16', 'surrogatepass') if False else 'x\ud800')"})
+    folder = tmp_path / "subs" / "odd" / ASSIGNMENT
+    folder.mkdir(parents=True)
+    (folder / f"{ASSIGNMENT}.ipynb").write_text(json.dumps(raw))  # ASCII JSON: the escape survives
+    submit(tmp_path / "subs", "honest", solution())
+    (tmp_path / "secret").write_text("hostile-pages-secret-0123456789\n")
+    done = subprocess.run([sys.executable, "-m", "autograder", "grade", ASSIGNMENT, "--submissions", str(tmp_path / "subs"),
+                           "--out", str(tmp_path / "out"), "--secret-file", str(tmp_path / "secret"),
+                           "--db", f"sqlite:///{tmp_path / 'gb.db'}", "--workers", "2"],
+                          cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    rows = (tmp_path / "out" / "grades.csv").read_text().splitlines()
+    assert [r.split(",")[:2] for r in rows[1:]] == [["honest", "10"], ["odd", "10"]]
+    assert "odd \ufffd text" in (tmp_path / "out" / "feedback" / "odd" / f"{ASSIGNMENT}.html").read_text()
+
+
+@pytest.mark.parametrize("metadata", [{"nbgrader": {"grade_id": ["x"]}}, ["not", "a", "dict"],
+                                      {"nbgrader": "text"}], ids=["list grade_id", "list metadata", "text nbgrader"])
+def test_odd_metadata_shapes_reach_nbgrader_well_formed(tmp_path, metadata):
+    from autograder.nbgrader_plugin import SafeSubmissionExporter
+    from autograder.course import course_config
+    raw = json.loads(nbformat.writes(solution()))
+    raw["cells"][0]["metadata"] = metadata
+    folder = tmp_path / "submitted" / "odd" / ASSIGNMENT
+    folder.mkdir(parents=True)
+    (folder / f"{ASSIGNMENT}.ipynb").write_text(json.dumps(raw))
+    exporter = SafeSubmissionExporter(config=course_config(REPO, CourseDirectory__root=str(REPO)))
+    body, _ = exporter.from_filename(str(folder / f"{ASSIGNMENT}.ipynb"))
+    nb = nbformat.reads(body, as_version=4)   # no exception: nbgrader goes on to the grading step
+    if isinstance(metadata, list):   # nbformat itself cannot read it: an empty notebook, the job says why
+        assert nb.cells == []
+    else:
+        assert len(nb.cells) == len(raw["cells"])  # read, not replaced by an empty notebook
+        assert isinstance(nb.cells[0].metadata, dict) and "nbgrader" not in nb.cells[0].metadata
 
 
 def test_file_names_in_the_notes_are_text(graded):
@@ -204,10 +310,10 @@ def test_tex_extensions_are_rendered_without_links_styles_or_classes(graded):
 
 
 @pytest.mark.parametrize("html, kept", [
-    ("<a href='#x'>anchor</a>", 'href="#x"'), ("<a href='https://example.org'>w</a>", 'href="https://example.org"'),
+    ("<a href='#x'>anchor</a>", 'href="#md-x"'), ("<a href='https://example.org'>w</a>", 'href="https://example.org"'),
     ("<details><summary>Answer</summary>42</details>", "<details>"),
     ("<img src='data:image/png;base64,iVBORw0KGgo='>", "data:image/png;base64,iVBORw0KGgo="),
-    ("<h2 id='Task-1-(2 points)'>T</h2>", 'id="Task-1-(2 points)"'),
+    ("<h2 id='Task-1-(2 points)'>T</h2>", 'id="md-Task-1-(2 points)"'),
 ])
 def test_ordinary_markdown_html_survives(html, kept):
     assert kept in clean_markdown_html(html)
