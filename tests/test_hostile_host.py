@@ -33,7 +33,7 @@ def tools_without_bwrap(folder, fake_bwrap=None):
 def grade(base, path, *extra):
     command = [sys.executable, "-m", "autograder", "grade", ASSIGNMENT, "--submissions", str(base / "subs"),
                "--out", str(base / "out"), "--secret-file", str(base / "secret"),
-               "--db", f"sqlite:///{base / 'gb.db'}", "--workers", "1", *extra]
+               "--db", f"sqlite:///{base / 'gb.db'}", "--workers", "2", *extra]
     return subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300,
                           env={**os.environ, "PATH": path})
 
@@ -113,8 +113,14 @@ def test_a_cell_a_spreadsheet_would_run_is_quoted(value):
 
 @pytest.mark.skipif(not sandbox.bubblewrap(), reason="the sandbox needs the Debian package bubblewrap")
 def test_student_folders_named_as_formulas_are_refused_and_never_a_formula(tmp_path):
+    """...and, in the same run, what nbgrader's collect left out (autograder.exchange notes it
+    beside the submission) is told to the student; a link in place of that note is not read."""
     (tmp_path / "secret").write_text("host-secret-0123456789\n")
-    submit(tmp_path / "subs", "honest", solution())
+    honest = submit(tmp_path / "subs", "honest", solution())
+    (honest.parent / f"{ASSIGNMENT}.not-collected.txt").write_text(
+        "Collected honest+a1+2026 without these (never followed):\n- data.csv (a link)\n")
+    linked = submit(tmp_path / "subs", "linked_note", solution())
+    (linked.parent / f"{ASSIGNMENT}.not-collected.txt").symlink_to(tmp_path / "secret")
     for name in FORMULAS:
         submit(tmp_path / "subs", name, solution())
     done = grade(tmp_path, os.environ["PATH"])
@@ -132,23 +138,9 @@ def test_student_folders_named_as_formulas_are_refused_and_never_a_formula(tmp_p
     assert "not a plain student id" in report and "HYPERLINK(&quot;" in report
     from nbgrader.api import Gradebook
     with Gradebook(f"sqlite:///{tmp_path / 'gb.db'}") as gradebook:
-        assert [s.id for s in gradebook.students] == ["honest"]
+        assert sorted(s.id for s in gradebook.students) == ["honest", "linked_note"]
+    page = (tmp_path / "out" / "feedback" / "honest" / f"{ASSIGNMENT}.html").read_text()
+    linked = (tmp_path / "out" / "feedback" / "linked_note" / f"{ASSIGNMENT}.html").read_text()
+    assert "When your submission was collected from the exchange" in page and "data.csv (a link)" in page
+    assert "host-secret" not in linked and "When your submission was collected" not in linked
 
-
-@pytest.mark.skipif(not sandbox.bubblewrap(), reason="the sandbox needs the Debian package bubblewrap")
-def test_what_collect_left_out_is_told_to_the_student(tmp_path):
-    """collect (autograder.exchange) notes beside the submission what it did not copy; the
-    student's feedback says so. A link in place of the note is not read."""
-    from autograder.grade import grade_assignment
-    (tmp_path / "secret").write_text("host-secret-0123456789\n")
-    folder = submit(tmp_path / "subs", "ann", solution())
-    (folder.parent / f"{ASSIGNMENT}.not-collected.txt").write_text(
-        "Collected ann+a1+2026 without these (never followed):\n- data.csv (a link)\n")
-    linked = submit(tmp_path / "subs", "bob", solution())
-    (linked.parent / f"{ASSIGNMENT}.not-collected.txt").symlink_to(tmp_path / "secret")
-    grade_assignment(REPO, ASSIGNMENT, tmp_path / "subs", tmp_path / "out", db_url=f"sqlite:///{tmp_path / 'gb.db'}",
-                     workers=1, secret_file=tmp_path / "secret", log=lambda *_: None)
-    ann = (tmp_path / "out" / "feedback" / "ann" / f"{ASSIGNMENT}.html").read_text()
-    bob = (tmp_path / "out" / "feedback" / "bob" / f"{ASSIGNMENT}.html").read_text()
-    assert "When your submission was collected from the exchange" in ann and "data.csv (a link)" in ann
-    assert "host-secret" not in bob and "When your submission was collected" not in bob
