@@ -493,3 +493,17 @@ def test_the_hostile_feedback_page_runs_nothing_in_the_instructors_browser(serve
     assert not seen["overlay"]
     assert "Score: 10.0 / 10.0" in seen["text"] and "Hidden tests: 2 / 2 points" in seen["text"]
     assert FAKE_COMMENT not in seen["text"]
+
+
+def test_the_feedback_exporter_keeps_its_mathml_under_the_course_config():
+    """nbgrader_config.py gives every HTMLExporter Formgrader's sanitised Markdown filter (TeX for
+    MathJax) and bleach; nbgrader's generate_feedback builds its OfflineHTMLExporter under that
+    config, and must still write MathML through its own allow-list."""
+    from nbformat.v4 import new_notebook
+
+    from autograder.course import course_config
+    from autograder.offline_html import OfflineHTMLExporter
+    exporter = OfflineHTMLExporter(config=course_config(REPO))
+    assert "markdown2html" not in exporter.filters and exporter.sanitize_html is False
+    page, _ = exporter.from_notebook_node(new_notebook(cells=[new_markdown_cell("$x^2$ <b onclick=x>b</b>")]))
+    assert "<math" in page and "onclick" not in page and "<b>b</b>" in page
