@@ -40,10 +40,9 @@ def grade(base, path, *extra):
 
 @pytest.fixture
 def scanner(tmp_path):
-    """An honest student and one whose code looks for the instructor's solution and writes
-    outside its folder: unsandboxed it would find both."""
+    """A student whose answers are right and whose extra cell looks for the instructor's solution
+    and writes outside its folder: unsandboxed it would find both."""
     (tmp_path / "secret").write_text("host-secret-0123456789\n")
-    submit(tmp_path / "subs", "honest", solution())
     marker = tmp_path / "ran-unsandboxed"
     submit(tmp_path / "subs", "scanner", with_cell(
         f"open({str(marker)!r}, 'w').write('student code ran')\n"
@@ -73,7 +72,7 @@ def test_running_unsandboxed_takes_the_loud_option_and_says_so(scanner):
     assert "WARNING: NOT SANDBOXED" in done.stderr
     assert marker.exists()  # what the option allows, and why it is loud
     rows = {r["student_id"]: r for r in csv.DictReader((base / "out" / "grades.csv").open())}
-    assert float(rows["honest"]["score"]) == 10
+    assert float(rows["scanner"]["score"]) == 10
     assert "NOT SANDBOXED" in (base / "out" / "report.html").read_text()
 
 
