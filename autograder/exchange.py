@@ -41,7 +41,6 @@ from .limits import size
 from .submission import (NOT_COLLECTED, FILE_FLAGS, WRITE_FLAGS, SubmissionError, copy_regular_files, kind_of,
                          open_submission, printable, read_regular_file)
 
-NOTE_SUFFIX = NOT_COLLECTED   # submitted/<student>/<assignment> + this: the grader reads it too
 SMALL_FILE_BYTES = 1000              # timestamp.txt, submission_secret.txt
 NEVER_FOLLOWED = "links, hard links and special files are never followed or copied"
 
@@ -194,7 +193,7 @@ class LinkSafeCollect(ExchangeCollect):
 
     def _note_path(self, dest):
         dest = Path(dest)
-        return dest.parent / f"{dest.name}{NOTE_SUFFIX}"
+        return dest.parent / f"{dest.name}{NOT_COLLECTED}"  # beside it; the grader reads it too
 
     def _refuse(self, student, name, problem):
         dest = Path(self.coursedir.format_path(self.coursedir.submitted_directory, student,

@@ -25,6 +25,23 @@ def free_port():
         return s.getsockname()[1]
 
 
+def wait_until_serving(process, base, token, log_path, what):
+    """Wait (up to 120 s) until the Jupyter server `process` answers at `base`; if it dies or never
+    answers, end its process group and fail with the end of its log."""
+    import time
+    import urllib.request
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=1)
+            return
+        except OSError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                os.killpg(process.pid, 9)
+                pytest.fail(f"{what} did not serve: {Path(log_path).read_text()[-2000:]}")
+            time.sleep(0.3)
+
+
 def nbgrader_meta(cell):
     return cell.metadata.get("nbgrader", {})
 

@@ -21,7 +21,7 @@ try:
 except ImportError:                     # the tests skip without playwright
     PlaywrightTimeout = TimeoutError
 
-from conftest import COURSE_NOTEBOOKS, REPO, free_port
+from conftest import COURSE_NOTEBOOKS, REPO, free_port, wait_until_serving
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ("--headless --no-sandbox --disable-gpu --disable-quic --no-first-run "
@@ -51,16 +51,7 @@ def lab(tmp_path_factory):
                               env=dict(os.environ, JUPYTERLAB_SETTINGS_DIR=str(root / ".settings")),
                               stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=1)
-            break
-        except OSError:
-            if time.monotonic() > deadline or server.poll() is not None:
-                os.killpg(server.pid, 9)
-                pytest.fail(f"make lab did not serve: {(root / 'lab.log').read_text()[-2000:]}")
-            time.sleep(0.3)
+    wait_until_serving(server, base, token, root / "lab.log", "make lab")
     SHOTS.mkdir(exist_ok=True)
     yield {"base": base, "token": token, "root": root}
     os.killpg(server.pid, 9)

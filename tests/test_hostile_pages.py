@@ -20,7 +20,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell
 
 from autograder.grade import grade_assignment
 from autograder.sanitize import CSP, clean_markdown_html, kernel_outputs
-from conftest import REPO, free_port, nbgrader_meta
+from conftest import REPO, free_port, nbgrader_meta, wait_until_serving
 from submissions import ASSIGNMENT, solution, submit
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(
@@ -437,16 +437,7 @@ def server(graded):
          f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}", "--allow-root"],
         cwd=root, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=1)
-            break
-        except OSError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                os.killpg(process.pid, 9)
-                pytest.fail(f"jupyter did not serve: {(root / 'server.log').read_text()[-2000:]}")
-            time.sleep(0.3)
+    wait_until_serving(process, base, token, root / "server.log", "jupyter")
     yield {"base": base, "token": token}
     os.killpg(process.pid, 9)
     process.wait()
