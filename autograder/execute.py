@@ -67,6 +67,8 @@ class LimitedClient(NotebookClient):
     output_limit = 200_000
     notebook_limit = 4 * 1024**2
     results = {}
+    rounds = {}          # cell index -> plans.Rounds: a hidden test's cell, run once per round
+    kernel_side = ""     # the source the kernel runs each round with (autograder/kernel_side.py)
 
     def __init__(self, nb, km=None, **kw):
         # Widget state is not kept in an autograded notebook (nothing there runs widgets).
@@ -82,6 +84,22 @@ class LimitedClient(NotebookClient):
         self._displays = {}                    # display id -> [_Kept] showing it
         self._noted = set()                    # cells that say they were cut: the rest is dropped
         self._current = None
+
+    async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
+        """A hidden test's cell runs once per round of calls: each round's plan goes in as the cell's
+        source, the outcomes it hands out go to the test's Rounds, which says what to send next."""
+        driver = self.rounds.get(cell_index)
+        if driver is None:
+            return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
+        from .plans import cell_source, find_payload
+        plan = driver.first()
+        while plan is not None:
+            self._clear(cell.outputs, cell_index)
+            cell.source = cell_source(plan, self.kernel_side)
+            await super().async_execute_cell(cell, cell_index, execution_count, store_history=False)
+            plan = driver.receive(find_payload(cell))
+        cell.source = "# the hidden test's calls ran here"
+        return cell
 
     # -- every message from the kernel -------------------------------------------------------
 
@@ -401,9 +419,10 @@ def start_kernel(workdir, runtime, scratch, limits, cgroups, use_sandbox, tmpfs_
 STARTUP_SECONDS = 60
 
 
-def run(nb, manager, workdir, limits, results=None):
+def run(nb, manager, workdir, limits, results=None, rounds=None, kernel_side=""):
     """Execute `nb` in place (outputs filled in). Returns an Execution. `results`: cell index
-    -> the output that cell hands out on an allowance of its own (LimitedClient.results)."""
+    -> the output that cell hands out on an allowance of its own (LimitedClient.results);
+    `rounds`: cell index -> the hidden test (plans.Rounds) whose calls that cell makes."""
     result = Execution()
     start = time.monotonic()
     # nbclient takes whole seconds, and 0 would mean no limit at all.
@@ -417,6 +436,7 @@ def run(nb, manager, workdir, limits, results=None):
     client.output_limit = limits.output_bytes
     client.notebook_limit = limits.notebook_output_bytes
     client.results = dict(results or {})
+    client.rounds, client.kernel_side = dict(rounds or {}), kernel_side
     deadline = start + limits.notebook_seconds
 
     async def on_start(cell, cell_index):

@@ -1,60 +1,107 @@
-"""The hidden-test protocol: what an instructor writes between the HIDDEN TESTS markers.
-
-A hidden test is a function of one argument, `t`, decorated with `@hidden`:
+"""The hidden-test protocol: what an instructor writes between the HIDDEN TESTS markers, recorded in
+the grader.
 
     ### BEGIN HIDDEN TESTS
-    from autograder.harness import hidden
+    from autograder.hidden import hidden
 
     @hidden
     def test(t):
-        x = t.rng.uniform(-2, 2, size=(3, 3))             # per-student inputs
-        t.call("central_difference", np.sin, x, h=1e-2, rtol=1e-10)
-        t.call("product_rule", np.sin, np.cos, np.exp, np.exp, then=lambda d: d(x))
+        x = t.rng.uniform(-2, 2, size=(3, 3))                      # per-student inputs
+        square = t.function("lambda x: x**2 + c", c=t.rng.uniform())  # source text + the data it uses
+        t.call("central_difference", square, x, h=1e-2, rtol=1e-10)
+        t.call("product_rule", np.sin, np.cos, np.exp, np.exp, at=[x])  # evaluate the returned function
+        t.call("mean", x, returns=float)                              # the type, checked in the grader
+        t.play("next_step", game, start, target, check=found)         # a game the grader drives
         t.mistake("central_difference", lambda f, x, h=1e-5: (f(x + h) - f(x)) / h,
                   "That is the forward difference; step to both sides.")
     ### END HIDDEN TESTS
 
-The same function runs twice, with the same seed:
-* in the student's sandboxed kernel, where `t.call` calls the *student's* function and the
-  outcomes (values or raised exceptions) leave the kernel as plain data; and
-* in the grader, where `t.call` calls the *instructor's* function from the source notebook and
-  records the expected outcome, the tolerances and the registered mistakes.
-Verdicts are reached only in the grader (autograder.verdict). Nothing the student's code does
-to numpy, builtins or this module inside the kernel can change a verdict: at worst it spoils
-its own outputs.
-
-This file must stay self-contained (standard library and numpy only): the grader sends its
-source text into the sandbox, where the autograder package is not installed.
+The test runs only in the grader, with the student's seed: against the instructor's solution it
+records each case's expected outcome, and the plan, the calls as plain data (autograder.plans),
+that the student's kernel makes (autograder.kernel_side). Nothing of the test's code, its checks,
+its helpers or its expected values enters the kernel; the outcomes come back as raw data and are
+judged here (autograder.verdict). A call's arguments must be data: numbers, strings, arrays,
+lists, tuples and dicts of them, numpy functions, and functions declared with `t.function`, whose
+source and data the student may read (never give one a minimum, a root or a true parameter: play a
+game instead, where the grader keeps the state and sends only the numbers of each probe).
 """
-import base64
 import contextvars
-import json
+import sys
 
-MIME = "application/vnd.mvcalc.autograder+json"
-MAX_PAYLOAD = 2_000_000  # bytes of encoded outcomes one hidden test may hand out
+from . import kernel_side
+from .kernel_side import Unserializable, decode, encode  # noqa: F401  (the codec, for the grader)
 
-# "standalone" when the source notebook runs in Jupyter; the grader's copy of this module
-# in the kernel sets "student"; the grader itself uses `collecting()`.
-MODE = "standalone"
-SEED = 0
+
+class PlanError(ValueError):
+    """A hidden test would send something into the student's kernel that is not data."""
+
+
 _COLLECTOR = contextvars.ContextVar("autograder_collector", default=None)
 
 
 class Case:
-    """One call of a student's function: what was called, how to judge it, what came back."""
+    """One case: what was called, how to judge it, what the instructor's code gave."""
 
     def __init__(self, label, spec, name=None):
         self.label = label
-        self.name = name          # the function called
-        self.spec = spec          # rtol, atol, check, weight: read only by the grader
+        self.name = name          # the student's function called
+        self.spec = spec          # rtol, atol, check, weight, returns, symmetric
         self.outcome = None       # "returned" | "raised" | "interrupted" | "not run"
         self.value = None
+        self.after = []           # the mutable arguments after each call (arrays, lists, dicts)
         self.error_type = None
         self.error_message = None
+        self.call = None          # the call as the kernel makes it (data), for t.call
+        self.game = None          # (generator function, args, kwargs) for t.play
+        self.line = None          # where the hidden test made it
+
+
+def _numpy_name(value):
+    """'linalg.norm' for np.linalg.norm, if `value` is a numpy function reachable by that name."""
+    import numpy as np
+    name, module = getattr(value, "__name__", None), getattr(value, "__module__", None) or "numpy"
+    if not isinstance(name, str):
+        return None
+    for path in ([name], [module.split(".")[-1], name]):
+        target = np
+        try:
+            for part in path:
+                target = getattr(target, part)
+        except AttributeError:
+            continue
+        if target is value:
+            return ".".join(path)
+    return None
+
+
+def plan_value(value, where, depth=0):
+    """An argument as the data that goes into the kernel; PlanError for anything that is not data."""
+    if isinstance(value, kernel_side.PlanFunction):
+        return {"__function__": value.source,
+                "data": {k: plan_value(v, where, depth + 1) for k, v in value.data.items()}}
+    kind = type(value)
+    if kind in (tuple, list):
+        return {f"__{kind.__name__}__": [plan_value(v, where, depth + 1) for v in value]}
+    if kind is dict:
+        return {"__dict__": [[plan_value(k, where, depth + 1), plan_value(v, where, depth + 1)]
+                             for k, v in value.items()]}
+    if callable(value):
+        name = _numpy_name(value)
+        if name is not None:
+            return {"__numpy__": name}
+        raise PlanError(f"{where} passes a Python function ({getattr(value, '__name__', type(value).__name__)}) "
+                        "to the student's code. Only data may enter the kernel, where a function's code, "
+                        "closure and defaults can be read: declare it with t.function(\"lambda ...\", "
+                        "name=data, ...) if its data may be read, or play a game (t.play)")
+    encoded = encode(value)
+    if isinstance(encoded, dict) and "__unserializable__" in encoded:
+        raise PlanError(f"{where} passes {encoded['__unserializable__']} to the student's code: "
+                        "only numbers, strings, arrays, lists, tuples and dicts can enter the kernel")
+    return encoded
 
 
 class Tester:
-    """The `t` a hidden test receives."""
+    """The `t` a hidden test receives, in the grader."""
 
     def __init__(self, namespace, seed):
         import numpy as np
@@ -70,35 +117,87 @@ class Tester:
         self._labels[id(obj)] = text
         return obj
 
-    def call(self, name, *args, then=None, label=None, rtol=1e-7, atol=1e-12, check=None,
-             weight=1.0, **kwargs):
-        """Call the function `name` with the arguments; `then(result)` post-processes the result
-        inside the kernel (e.g. evaluates a returned function). `check(got, expected, case)`
-        replaces the default comparison (approximate equality, shapes and types included) and
-        returns True/False or (passed, message)."""
-        case = Case(label or self._describe(name, args, kwargs),
-                    {"rtol": rtol, "atol": atol, "check": check, "weight": float(weight)}, name)
+    def function(self, source, label=None, **data):
+        """A function to pass to the student's code, as Python source (an expression, usually a
+        lambda) and the data it uses by name (numbers, arrays, other t.function's); numpy is `np`.
+        The student can read all of it, as they could read any function they are given."""
+        function = kernel_side.PlanFunction(source, data)
+        body = source.split(":", 1)[1] if source.lstrip().startswith("lambda") and ":" in source else source
+        self._labels[id(function)] = label or " ".join(body.split())
+        return function
+
+    @staticmethod
+    def _where():
+        """The line of the hidden test that called t.call or t.play."""
+        frame = sys._getframe(2)
+        return frame.f_lineno if frame is not None else None
+
+    def call(self, name, *args, label=None, rtol=1e-7, atol=1e-12, check=None, weight=1.0, returns=None,
+             symmetric=False, at=None, also=None, then=None, **kwargs):
+        """One case: call the student's `name` with these arguments. The grader judges the result:
+        approximate equality with the instructor's (rtol, atol), its type (`returns=float`), that it is
+        exactly symmetric (`symmetric=True`), that no array argument was changed in place; or
+        `check(got, expected, case)` -> True/False or (passed, message). `at=[points]`: the result is a
+        function, evaluated at each point (the value is the list). `also=[args, ...]`: call again with
+        these argument tuples; the value is the list of all results."""
+        line = self._where()
+        where = f"t.call({name!r}, ...) on line {line} of the hidden test" if line else f"t.call({name!r}, ...)"
+        if then is not None:
+            raise PlanError(f"{where} uses then=, which would run in the student's kernel: use at=[points] "
+                            "to evaluate a returned function, also=[...] for more calls, returns= for a type, "
+                            "symmetric=True, or check= (run in the grader)")
+        spec = {"rtol": rtol, "atol": atol, "check": check, "weight": float(weight), "returns": returns,
+                "symmetric": bool(symmetric)}
+        case = Case(label or self._describe(name, args, kwargs), spec, name)
+        case.line = line
+        call = {"name": name, "args": [plan_value(a, where) for a in args],
+                "kwargs": {k: plan_value(v, where) for k, v in kwargs.items()}}
+        if at is not None:
+            call["at"] = [plan_value(p, where) for p in at]
+        if also is not None:
+            call["also"] = [[[plan_value(a, where) for a in more], {}] for more in also]
+        case.call = call
+        self.cases.append(case)
+        self._run(case, [call])
+        return case
+
+    def play(self, name, game, *args, label=None, rtol=1e-7, atol=1e-12, check=None, weight=1.0, **kwargs):
+        """One case the grader drives: `game(*args, **kwargs)` is a generator that keeps its state here
+        and yields the arguments (a tuple) of each call of the student's `name`, receiving its result;
+        what it returns is the case's value. Only the yielded numbers reach the student's kernel; a
+        call that raises ends the game with that outcome."""
+        case = Case(label or f"{name} played in {getattr(game, '__name__', 'a game')}",
+                    {"rtol": rtol, "atol": atol, "check": check, "weight": float(weight), "returns": None,
+                     "symmetric": False}, name)
+        case.line = self._where()
+        case.game = (game, args, kwargs)
         self.cases.append(case)
         if self._stopped:
             case.outcome, case.error_message = "not run", self._stopped
             return case
-        try:
-            function = self.namespace[name]
-        except KeyError:
-            case.outcome, case.error_type = "raised", "NameError"
-            case.error_message = f"name '{name}' is not defined"
+        function = self.namespace.get(name)
+        if function is None:
+            case.outcome, case.error_type, case.error_message = "raised", "NameError", f"name '{name}' is not defined"
             return case
-        try:
-            result = function(*args, **kwargs)
-            case.value = then(result) if then is not None else result
-            case.outcome = "returned"
-        except KeyboardInterrupt:
-            case.outcome, case.error_message = "interrupted", "stopped by the time limit"
-            self._stopped = "not run: an earlier case hit the time limit"
-        except BaseException as error:  # SystemExit included: a test must never end the kernel
-            case.outcome, case.error_type = "raised", type(error).__name__
-            case.error_message = str(error)[:300]
+        player = Game(case)
+        call = player.start()
+        while call is not None:
+            call = player.receive(kernel_side.make_call(function, call))
+        player.finish(case)
         return case
+
+    def _run(self, case, calls):
+        if self._stopped:
+            case.outcome, case.error_message = "not run", self._stopped
+            return
+        function = self.namespace.get(case.name)
+        if function is None:
+            case.outcome, case.error_type = "raised", "NameError"
+            case.error_message = f"name '{case.name}' is not defined"
+            return
+        read_record(case, kernel_side.make_call(function, calls[0]))
+        if case.outcome == "interrupted":
+            self._stopped = "not run: an earlier case hit the time limit"
 
     def mistake(self, name, implementation, message):
         """Register a known mistake: if the student's outcomes match those of `implementation`
@@ -126,23 +225,63 @@ class Tester:
         return text if len(text) <= 40 else text[:37] + "..."
 
 
-def hidden(test):
-    """Decorator that runs a hidden test in whichever of the three places it finds itself."""
-    collector = _COLLECTOR.get()
-    if collector is not None:           # in the grader: record expectations
-        tester = Tester(test.__globals__, collector["seed"])
-        test(tester)
-        collector["testers"].append(tester)
-    elif MODE == "student":             # in the sandboxed kernel: hand outcomes out
-        tester = Tester(test.__globals__, SEED)
+def read_record(case, record):
+    """Fill a Case from an outcome record (kernel_side.make_call's), decoding strictly."""
+    case.outcome = record.get("outcome")
+    case.error_type, case.error_message = record.get("error_type"), record.get("error_message")
+    if case.outcome == "returned":
+        case.value = decode(record.get("value"))
+        case.after = [[decode(v) for v in group] for group in record.get("after", [])]
+
+
+class Game:
+    """One play of a game (t.play), stepped by whoever makes the calls: the grader in process, or
+    the rounds of calls sent to the student's kernel (autograder.plans)."""
+
+    def __init__(self, case):
+        game, args, kwargs = case.game
+        self.name = case.name
+        self.where = f"the game {getattr(game, '__name__', '')!s} (line {case.line})"
+        self.generator = game(*args, **kwargs)
+        self.record = {"outcome": "returned", "error_type": None, "error_message": None}
+        self.calls = 0
+
+    def _next(self, send):
         try:
-            test(tester)
-        finally:
-            _publish(tester)
-    else:                               # the instructor running the source notebook
-        from autograder.verdict import self_check
-        self_check(test)
-    return test
+            probe = self.generator.send(send) if send is not _START else next(self.generator)
+        except StopIteration as stop:
+            self.record["value"] = encode(stop.value)
+            self.record["after"] = []
+            return None
+        if type(probe) is not tuple:
+            probe = (probe,)
+        self.calls += 1
+        return {"name": self.name, "args": [plan_value(a, self.where) for a in probe], "kwargs": {}}
+
+    def start(self):
+        return self._next(_START)
+
+    def receive(self, record):
+        """The outcome of the last call: the next call to make, or None when the game is over."""
+        if not isinstance(record, dict) or record.get("outcome") != "returned":
+            record = record if isinstance(record, dict) else {}
+            self.record = {"outcome": record.get("outcome") if record.get("outcome") in
+                           ("raised", "interrupted") else "not run",
+                           "error_type": record.get("error_type") if isinstance(record.get("error_type"), str) else None,
+                           "error_message": str(record.get("error_message") or "")[:300] or None}
+            self.generator.close()
+            return None
+        try:
+            value = decode(record.get("value"))
+        except Exception:  # noqa: BLE001  (the kernel's data: unreadable is the student's answer)
+            value = Unserializable("a value that could not be read")
+        return self._next(value)
+
+    def finish(self, case):
+        read_record(case, self.record)
+
+
+_START = object()
 
 
 class collecting:
@@ -160,95 +299,5 @@ class collecting:
         return False
 
 
-# --- plain-data encoding of outcomes (kernel side) and decoding (grader side) ---------------
-
-def encode(value, depth=0):
-    import numpy as np
-    if depth > 20:
-        return {"__unserializable__": "too deeply nested"}
-    if value is None or isinstance(value, (bool, str)):
-        return value
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-        return {"__int__": str(int(value))}
-    if isinstance(value, (float, np.floating)):
-        return {"__float__": repr(float(value))}
-    if isinstance(value, (complex, np.complexfloating)):
-        return {"__complex__": [repr(value.real), repr(value.imag)]}
-    if isinstance(value, np.bool_):
-        return bool(value)
-    if isinstance(value, np.ndarray):
-        if value.dtype.kind in "biufc":
-            data = np.ascontiguousarray(value).reshape(value.shape)  # ascontiguousarray makes 0-d 1-d
-            return {"__ndarray__": base64.b64encode(data.tobytes()).decode(),
-                    "dtype": data.dtype.str, "shape": list(data.shape)}
-        return {"__ndarray_object__": [encode(v, depth + 1) for v in value.ravel().tolist()],
-                "shape": list(value.shape)}
-    if isinstance(value, tuple):
-        return {"__tuple__": [encode(v, depth + 1) for v in value]}
-    if isinstance(value, list):
-        return {"__list__": [encode(v, depth + 1) for v in value]}
-    if isinstance(value, dict):
-        return {"__dict__": [[encode(k, depth + 1), encode(v, depth + 1)] for k, v in value.items()]}
-    if callable(value):
-        return {"__unserializable__": "a function"}
-    return {"__unserializable__": f"an object of type {type(value).__name__}"}
-
-
-def decode(value):
-    import numpy as np
-    if not isinstance(value, dict):
-        return value
-    if "__int__" in value:
-        return int(value["__int__"])
-    if "__float__" in value:
-        return float(value["__float__"])
-    if "__complex__" in value:
-        return complex(float(value["__complex__"][0]), float(value["__complex__"][1]))
-    if "__ndarray__" in value:
-        raw = base64.b64decode(value["__ndarray__"])
-        return np.frombuffer(raw, dtype=np.dtype(value["dtype"])).reshape(value["shape"]).copy()
-    if "__ndarray_object__" in value:
-        items = [decode(v) for v in value["__ndarray_object__"]]
-        array = np.empty(len(items), dtype=object)
-        array[:] = items
-        return array.reshape(value["shape"])
-    if "__list__" in value:
-        return [decode(v) for v in value["__list__"]]
-    if "__tuple__" in value:
-        return tuple(decode(v) for v in value["__tuple__"])
-    if "__dict__" in value:
-        return {decode(k): decode(v) for k, v in value["__dict__"]}
-    if "__unserializable__" in value:
-        return Unserializable(value["__unserializable__"])
-    raise ValueError("unknown encoded value")
-
-
-class Unserializable:
-    """Stands for a result that could not leave the kernel as data (a function, an object)."""
-
-    def __init__(self, what):
-        self.what = what
-
-    def __repr__(self):
-        return f"<{self.what}>"
-
-
-def record(case):
-    """A Case as the plain data that leaves the kernel."""
-    data = {"label": case.label, "outcome": case.outcome,
-            "error_type": case.error_type, "error_message": case.error_message}
-    if case.outcome == "returned":
-        data["value"] = encode(case.value)
-    return data
-
-
-def outcomes(tester):
-    return [record(case) for case in tester.cases]
-
-
-def _publish(tester):
-    payload = {"cases": outcomes(tester)}
-    if len(json.dumps(payload)) > MAX_PAYLOAD:
-        payload = {"cases": [], "error": "the results were too large to hand out"}
-    from IPython.display import display
-    display({MIME: payload}, raw=True)
+def collector():
+    return _COLLECTOR.get()

@@ -21,51 +21,14 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_output
 from . import execute, sandbox
 from .compile import CompiledAssignment, reference_namespaces
 from .feedback import render_feedback
-from .harness import MIME
 from .limits import Limits, size
 from .sanitize import kernel_outputs, valid_text, well_formed_metadata
 from .submission import (PackedSubmission, SubmissionError, copy_regular_files, open_submission,
                          read_regular_file, unpack_regular_files)
-from .verdict import TestVerdict, judge
+from .plans import MIME, Rounds
+from .verdict import TestVerdict, judge, run_reference
 
 _KERNELSPEC = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
-
-HIDDEN_CELL = """def __autograder_hidden():
-    import sys, types
-    harness = types.ModuleType("autograder.harness")
-    exec(compile({harness!r}, "<autograder harness>", "exec"), harness.__dict__)
-    harness.MODE, harness.SEED = "student", {seed}
-    package = types.ModuleType("autograder")
-    package.__path__, package.harness = [], harness
-    sys.modules["autograder"], sys.modules["autograder.harness"] = package, harness
-    exec(compile({hidden!r}, "<hidden tests>", "exec"), dict(globals()))
-__autograder_hidden()
-del __autograder_hidden
-def __autograder_forget():
-    # The hidden test's code need not stay in the kernel's input history, nor in the copies
-    # IPython keeps of it (the next cell's _i, _ii, _iii; the cache tracebacks read).
-    import linecache, re
-    marker = "__autograder_" + "hidden"
-    manager = get_ipython().history_manager
-    for history in (manager.input_hist_parsed, manager.input_hist_raw):
-        for index, text in enumerate(history):
-            if marker in text:
-                history[index] = ""
-    manager.db_input_cache[:] = [row for row in manager.db_input_cache if marker not in str(row)]
-    for name in ("_i00", "_i", "_ii", "_iii"):
-        if marker in str(getattr(manager, name, "")):
-            setattr(manager, name, "")
-    for key, entry in list(linecache.cache.items()):  # ipykernel names cells like files
-        if len(entry) > 2 and marker in "".join(entry[2] or []):
-            del linecache.cache[key]
-    names = get_ipython().user_ns
-    for key in [k for k in names if re.fullmatch(r"_i(i|ii|[0-9]*)", k)]:
-        if isinstance(names[key], str) and marker in names[key]:
-            names[key] = ""
-__autograder_forget()
-del __autograder_forget
-"""
-
 
 @dataclass
 class GradingJob:
@@ -173,11 +136,12 @@ def grade_submission(job):
                                          stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL))
         clock.done("launch the sandboxed kernel (it boots meanwhile)")
         references = reference_namespaces(compiled)
-        clock.done("run the solution (while the kernel boots)")
+        recorded, rounds = record_tests(compiled, references, job.seeds, roles)
+        clock.done("run the solution and the hidden tests on it (while the kernel boots)")
         # What each grader's cell hands out has an allowance of its own in the output budget.
         results = {index: MIME if role == "hidden" else DISK_MIME if role == "probe" else "error"
                    for index, (role, _) in enumerate(roles) if role in ("hidden", "probe", "visible")}
-        run = execute.run(nb, manager, workdir, job.limits, results)
+        run = execute.run(nb, manager, workdir, job.limits, results, rounds, compiled.kernel_side_source)
         result.seconds = run.seconds
         clock.done("wait for the kernel, execute the notebook")
     finally:
@@ -194,16 +158,7 @@ def grade_submission(job):
         result.notes.append(f"Your code filled its {size(job.limits.disk_bytes)} of disk space (its folder and "
                             "/tmp together): writes past that failed with 'No space left on device'")
     for grade_id, spec in compiled.tests.items():
-        index = roles.index(("hidden", grade_id)) if ("hidden", grade_id) in roles else None
-        payload, problem = None, None
-        if index is not None:
-            payload = find_payload(nb.cells[index])
-            if payload is None:
-                problem = (f"not graded: {result.problem}" if result.problem
-                           else "the hidden tests handed out no results")
-        result.tests[grade_id] = judge(grade_id, spec.points, references[grade_id], spec.hidden or "",
-                                       job.seeds[grade_id], payload, problem) if spec.hidden \
-            else TestVerdict(grade_id, 0.0, spec.points, problem="this test has no hidden part")
+        result.tests[grade_id] = verdict_for(grade_id, spec, references, recorded, rounds, roles, job.seeds, result)
     result.score = round(sum(t.points for t in result.tests.values()), 6)
     _valid_texts(result)
     clock.done("clean up and judge")
@@ -211,6 +166,39 @@ def grade_submission(job):
     result.feedback_html = render_feedback(result.notebook, compiled.name, job.student_id, result, job.scratch_root)
     clock.done("render the feedback")
     return result
+
+
+def record_tests(compiled, references, seeds, roles):
+    """Each hidden test recorded against the solution with the student's seed (expected outcomes,
+    and the calls the kernel makes), and the Rounds that make those calls in the kernel, by the
+    index of the cell that runs them. A test that fails on the solution is left out and reported."""
+    recorded, rounds = {}, {}
+    for grade_id, spec in compiled.tests.items():
+        if not spec.hidden or ("hidden", grade_id) not in roles:
+            continue
+        try:
+            recorded[grade_id] = run_reference(references[grade_id], spec.hidden, seeds[grade_id])
+        except Exception as error:  # noqa: BLE001  (the instructor's test: reported, others still graded)
+            recorded[grade_id] = f"the hidden test failed on the solution ({type(error).__name__}: {error})"[:300]
+            continue
+        rounds[roles.index(("hidden", grade_id))] = Rounds(recorded[grade_id])
+    return recorded, rounds
+
+
+def verdict_for(grade_id, spec, references, recorded, rounds, roles, seeds, result):
+    """The verdict of one test, from what its Rounds brought back from the kernel."""
+    if not spec.hidden:
+        return TestVerdict(grade_id, 0.0, spec.points, problem="this test has no hidden part")
+    reference = recorded.get(grade_id)
+    if isinstance(reference, str):
+        return TestVerdict(grade_id, 0.0, spec.points, problem=reference)
+    driver = rounds.get(roles.index(("hidden", grade_id)))
+    payload, problem = driver.payload(), None
+    if driver.rounds == 0 or driver.pending or all(r is None for r in driver.records):
+        problem = (f"not graded: {result.problem}" if result.problem else
+                   driver.problem or "the hidden tests handed out no results")
+    return judge(grade_id, spec.points, references[grade_id], spec.hidden, seeds[grade_id], payload,
+                 problem, reference=reference)
 
 
 def _valid_texts(result):
@@ -316,9 +304,9 @@ def build_execution_notebook(student_nb, compiled, seeds):
             cell = new_code_cell(spec.visible, metadata=_test_metadata(spec), id=_cell_id("visible", spec.grade_id))
             nb.cells.append(cell)
             roles.append(("visible", spec.grade_id))
-            if spec.hidden:
-                nb.cells.append(new_code_cell(id=_cell_id("hidden", spec.grade_id), source=HIDDEN_CELL.format(
-                    harness=compiled.harness_source, hidden=spec.kernel_hidden, seed=int(seeds[spec.grade_id]))))
+            if spec.hidden:  # its source is each round's plan (execute.LimitedClient, plans.Rounds)
+                nb.cells.append(new_code_cell(id=_cell_id("hidden", spec.grade_id),
+                                              source=f"# the calls of {spec.grade_id}'s hidden test"))
                 roles.append(("hidden", spec.grade_id))
 
     place(tests_after.get(None, []))
@@ -351,15 +339,6 @@ def _cell_id(*parts):
     run on another machine gives the same feedback page, byte for byte."""
     import hashlib
     return "autograder-" + hashlib.sha256("/".join(map(str, parts)).encode()).hexdigest()[:16]
-
-
-def find_payload(cell):
-    payload = None
-    for output in cell.get("outputs", []):
-        data = output.get("data", {})
-        if MIME in data and isinstance(data[MIME], dict):
-            payload = data[MIME]
-    return payload
 
 
 def describe_cell(roles, index):

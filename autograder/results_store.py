@@ -15,16 +15,19 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-FORMAT = 4                       # bump when SubmissionResult changes shape
+FORMAT = 5                       # bump when SubmissionResult changes shape
 MAX_HASHED_BYTES = 256 * 2**20   # a bigger submission is always graded again, never hashed in full
 
 
 def compiled_digest(compiled):
-    """What decides the reference: every source cell, the harness, the data files."""
+    """What decides a verdict besides the submission: every source cell, the grader's code (what the
+    kernel runs, the recording and the judging of hidden tests), the data files."""
     digest = hashlib.sha256()
     digest.update(json.dumps([compiled.name, compiled.notebook, compiled.cells], sort_keys=True,
                              default=str).encode())
-    digest.update(compiled.harness_source.encode())
+    digest.update(compiled.kernel_side_source.encode())
+    for module in ("harness.py", "plans.py", "verdict.py", "hidden.py"):
+        digest.update((Path(__file__).parent / module).read_bytes())
     for name, content in sorted(compiled.data_files.items()):
         digest.update(name.encode() + b"\0" + hashlib.sha256(content).digest())
     return digest.hexdigest()

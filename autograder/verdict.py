@@ -1,16 +1,18 @@
 """Verdicts, reached in the grader process only.
 
-For each hidden test the grader re-runs the instructor's hidden test code against the
-instructor's solution (the source notebook, executed here), with the same per-student seed
-the kernel used. That gives, case by case, the expected outcome and how to judge it; the
-student's outcomes arrive from the kernel as plain data (autograder.harness). Comparison,
-partial credit and known-mistake diagnosis all happen here.
+For each hidden test the grader runs the instructor's hidden test code against the instructor's
+solution (the source notebook, executed here), with the same per-student seed: that gives, case by
+case, the expected outcome and how to judge it (autograder.harness). The student's outcomes arrive
+from the kernel as raw data (autograder.kernel_side, autograder.plans). Types, shapes, symmetry,
+changes made to the arguments, tolerances, partial credit and known mistakes are all decided here.
 """
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from .harness import Case, Tester, Unserializable, collecting, decode, encode, record
+from .harness import Case, Tester, Unserializable, collecting, decode
+from .kernel_side import mutable_positions
 
 
 @dataclass
@@ -49,38 +51,37 @@ def run_reference(namespace, hidden_source, seed, substitute=None):
     return found["testers"][0]
 
 
-def judge(grade_id, max_points, namespace, hidden_source, seed, student_payload, problem=None):
-    """Compare the student's outcomes with the reference; return a TestVerdict."""
-    reference = run_reference(namespace, hidden_source, seed)
+def as_record(case):
+    """A Case recorded in the grader as the outcome record a kernel sends (decoded already)."""
+    return {"outcome": case.outcome, "error_type": case.error_type, "error_message": case.error_message,
+            "decoded": (case.value, case.after)}
+
+
+def judge(grade_id, max_points, namespace, hidden_source, seed, student_payload, problem=None, reference=None):
+    """Compare the student's outcomes (one record per case, autograder.plans.Rounds.payload) with
+    the reference; return a TestVerdict."""
+    reference = reference or run_reference(namespace, hidden_source, seed)
     verdict = TestVerdict(grade_id, 0.0, max_points)
-    if student_payload is None or "error" in (student_payload or {}):
-        verdict.problem = problem or (student_payload or {}).get("error") or \
-            "the hidden tests did not run (see the messages above)"
-        student_cases = []
-    else:
-        student_cases = student_payload.get("cases", [])
+    records = student_payload.get("records") if isinstance(student_payload, dict) else None
+    if not isinstance(records, list) or problem:
+        verdict.problem = problem or "the hidden tests did not run (see the messages above)"
+        records = []
     mistakes = [(message, run_reference(namespace, hidden_source, seed, (name, impl)))
                 for name, impl, message in reference.mistakes]
-
-    in_step = []
-    for index, expected in enumerate(reference.cases):
-        got = student_cases[index] if index < len(student_cases) else None
-        if got is None or got.get("label") != expected.label:
-            break  # out of step: the kernel ran different cases, so judge none of the rest
-        in_step.append(got)
     # A mistake can only explain a case where it goes wrong: where its outcome passes the case
     # (an unweighted fit when sigma is None), matching it would name a mistake for a slightly-off answer.
-    wrong_on = [{i for i, (c, e) in enumerate(zip(mistaken.cases, reference.cases)) if not compare(record(c), e)[0]}
-                for _, mistaken in mistakes]
+    wrong_on = [{i for i, (c, e) in enumerate(zip(mistaken.cases, reference.cases))
+                 if not compare(as_record(c), e)[0]} for _, mistaken in mistakes]
     # Where one case's outcome fits several mistakes, name the one that agrees with the most of
     # this student's outcomes (then the first registered).
-    explained = [sum(same_outcome(got, mistaken.cases[i]) for i, got in enumerate(in_step)
+    usable = [r if isinstance(r, dict) else {} for r in records[:len(reference.cases)]]
+    explained = [sum(same_outcome(got, mistaken.cases[i]) for i, got in enumerate(usable)
                      if i < len(mistaken.cases)) for _, mistaken in mistakes]
     order = sorted(range(len(mistakes)), key=lambda i: -explained[i])
     ranked = [(mistakes[i][0], mistakes[i][1], wrong_on[i]) for i in order]
 
     for index, expected in enumerate(reference.cases):
-        got = in_step[index] if index < len(in_step) else None
+        got = usable[index] if index < len(usable) else None
         weight = expected.spec["weight"]
         if got is None:
             verdict.cases.append(CaseVerdict(expected.label, False, weight,
@@ -90,7 +91,7 @@ def judge(grade_id, max_points, namespace, hidden_source, seed, student_payload,
         case = CaseVerdict(expected.label, passed, weight, message)
         if not passed:
             for mistake_message, mistaken, wrong in ranked:
-                if index in wrong and same_outcome(got, mistaken.cases[index]):
+                if index in wrong and index < len(mistaken.cases) and same_outcome(got, mistaken.cases[index]):
                     case.mistake = mistake_message
                     break
         verdict.cases.append(case)
@@ -103,6 +104,21 @@ def judge(grade_id, max_points, namespace, hidden_source, seed, student_payload,
 
 # --- comparison ----------------------------------------------------------------------------------
 
+def read(got):
+    """(value, after) of a student's record, decoded strictly; ValueError if it cannot be read."""
+    if "decoded" in got:
+        return got["decoded"]
+    try:
+        value = decode(got.get("value"))
+        after = got.get("after", [])
+        after = [[decode(v) for v in group] for group in after] if isinstance(after, list) else None
+    except Exception as error:  # noqa: BLE001  (the kernel's data, whatever it sent)
+        raise ValueError("its result could not be read") from error
+    if after is None or not all(isinstance(group, list) for group in after):
+        raise ValueError("its result could not be read")
+    return value, after
+
+
 def compare(got, expected):
     """(passed, message): the student's outcome record against a reference Case."""
     outcome = got.get("outcome")
@@ -110,16 +126,25 @@ def compare(got, expected):
         if outcome == "raised" and got.get("error_type") == expected.error_type:
             return True, f"raised {expected.error_type}, as it should"
         if outcome == "returned":
-            return False, (f"expected {expected.error_type} to be raised, but it returned "
-                           f"{show(decode(got.get('value')))}")
+            try:
+                shown = show(read(got)[0])
+            except ValueError:
+                shown = "a value that could not be read"
+            return False, f"expected {expected.error_type} to be raised, but it returned {shown}"
         return False, f"expected {expected.error_type} to be raised, but {describe_failure(got)}"
     if outcome != "returned":
         return False, describe_failure(got)
     try:
-        value = decode(got.get("value"))
-    except Exception:
-        return False, "its result could not be read"
-    check = expected.spec.get("check")
+        value, after = read(got)
+    except ValueError as error:
+        return False, str(error)
+    changed = changed_arguments(after, expected)
+    if changed:
+        return False, changed
+    spec = expected.spec
+    if spec.get("returns") is not None and not is_of_type(value, spec["returns"]):
+        return False, f"returned {describe_type(value)}, expected {type_name(spec['returns'])}"
+    check = spec.get("check")
     if check is not None:
         try:
             result = check(value, expected.value, expected)
@@ -127,21 +152,114 @@ def compare(got, expected):
             return False, f"returned {show(value)}, which could not be checked ({type(error).__name__})"
         passed, message = result if isinstance(result, tuple) else (bool(result), "")
         return bool(passed), message or ("" if passed else f"returned {show(value)}")
-    return close(value, expected.value, expected.spec["rtol"], expected.spec["atol"])
+    passed, message = close(value, expected.value, spec["rtol"], spec["atol"])
+    if passed and spec.get("symmetric"):
+        return symmetric(value)
+    return passed, message
+
+
+def changed_arguments(after, expected):
+    """A message if the student's call left an argument (an array, a list, a dict) other than the
+    instructor's left it (unchanged, unless the task changes it in place); else ""."""
+    if len(after) != len(expected.after):
+        return "its arguments after the call could not be read"
+    call = expected.call or {"args": [], "kwargs": {}}
+    groups = [(call["args"], call["kwargs"])] + [tuple(g) for g in call.get("also", [])]
+    for number, (group, wanted) in enumerate(zip(after, expected.after)):
+        positions, names = mutable_positions(*groups[number]) if number < len(groups) else ([], [])
+        which = [f"argument {p + 1}" for p in positions] + [f"argument {n}=" for n in names]
+        if len(group) != len(wanted):
+            return "its arguments after the call could not be read"
+        for index, (state, reference) in enumerate(zip(group, wanted)):
+            if not same_data(state, reference):
+                name = which[index] if index < len(which) else "an argument"
+                call_number = f" (in call {number + 1})" if len(groups) > 1 else ""
+                return (f"it changed its {name}{call_number} in place: the caller's data must be left as it was "
+                        "(work on a copy, e.g. np.array(x, dtype=float))")
+    return ""
+
+
+def same_data(a, b):
+    """Exactly the same data: type, shape, dtype and every entry (NaN equal to NaN)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, np.ndarray):
+        return a.shape == b.shape and a.dtype == b.dtype and bool(np.array_equal(a, b, equal_nan=a.dtype.kind in "fc"))
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(same_data(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(same_data(a[k], b[k]) for k in a)
+    if isinstance(a, float) and a != a:
+        return b != b
+    return a == b
+
+
+_SCALARS = {float: (float, np.float64), int: (int, np.integer), bool: (bool, np.bool_)}
+
+
+def is_of_type(value, wanted):
+    """`value` (decoded strictly: exact types only) is what `returns=wanted` asks for. A float is a
+    Python float or a numpy float64 (which is one); an int any integer, never a bool."""
+    if wanted is int:
+        return (type(value) is int or isinstance(value, np.integer)) and type(value) is not bool
+    if wanted in _SCALARS:
+        return isinstance(value, _SCALARS[wanted]) and not isinstance(value, Unserializable)
+    return type(value) is wanted
+
+
+def type_name(wanted):
+    return {float: "a float", int: "an int", bool: "a bool", str: "a string", tuple: "a tuple",
+            list: "a list", dict: "a dict", np.ndarray: "a numpy array"}.get(wanted, getattr(wanted, "__name__", "?"))
+
+
+def describe_type(value):
+    if isinstance(value, Unserializable):
+        return value.what
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape}"
+    return f"{show(value)} (of type {type(value).__name__})"
+
+
+def symmetric(value):
+    if not isinstance(value, np.ndarray) or value.ndim != 2 or value.shape[0] != value.shape[1]:
+        return False, f"returned {describe_type(value)}, expected a square array"
+    if np.array_equal(value, value.T, equal_nan=True):
+        return True, ""
+    gap = np.nanmax(np.abs(value - value.T))
+    return False, (f"the values are close, but the result is not exactly symmetric: H[i, j] and H[j, i] differ "
+                   f"by up to {gap:.3g} (symmetrise it: (H + H.T) / 2)")
 
 
 MISTAKE_RTOL, MISTAKE_ATOL = 1e-6, 1e-9   # at least this loose when recognising a mistake
+_SHAPE = re.compile(r"\(\s*\d+\s*(?:,\s*\d+\s*)*,?\s*\)")
+
+
+def messages_match(message, mistaken_message):
+    """Evidence that two exceptions of one type come from the same mistake: the same message, or
+    the same shapes named in it (numpy's messages name the shapes that did not fit)."""
+    a, b = (" ".join(str(m or "").split()) for m in (message, mistaken_message))
+    if a == b:
+        return True
+    shapes = [[re.sub(r"\s", "", s) for s in _SHAPE.findall(m)] for m in (a, b)]
+    return bool(shapes[0]) and shapes[0] == shapes[1]
 
 
 def same_outcome(got, mistaken):
-    """Whether the student's outcome is what a registered mistake gives. A mistake written another
-    way rounds differently, so it is matched at least to MISTAKE_RTOL even where the case itself is
-    stricter. A case's `check=` judges against an independent reference, not against the value it is
-    handed, so a mistake's value is matched by approximate equality instead."""
-    spec = {**mistaken.spec, "check": None, "rtol": max(mistaken.spec["rtol"], MISTAKE_RTOL),
+    """Whether the student's outcome is what a registered mistake gives, on evidence: the same value
+    (at least to MISTAKE_RTOL: a mistake written another way rounds differently) and the same
+    arguments after the call; for an exception, the same type and a matching message. A case's
+    `check=` judges against an independent reference, not against the value it is handed, so a
+    mistake's value is matched by approximate equality instead."""
+    if mistaken.outcome == "raised":
+        return (got.get("outcome") == "raised" and got.get("error_type") == mistaken.error_type
+                and messages_match(got.get("error_message"), mistaken.error_message))
+    if mistaken.outcome != "returned" or got.get("outcome") != "returned":
+        return False
+    spec = {**mistaken.spec, "check": None, "returns": None, "symmetric": False,
+            "rtol": max(mistaken.spec["rtol"], MISTAKE_RTOL),
             "atol": max(mistaken.spec["atol"], MISTAKE_ATOL, MISTAKE_RTOL * _magnitude(mistaken.value))}
     plain = Case(mistaken.label, spec, mistaken.name)
-    plain.outcome, plain.value, plain.error_type = mistaken.outcome, mistaken.value, mistaken.error_type
+    plain.outcome, plain.value, plain.after, plain.call = "returned", mistaken.value, mistaken.after, mistaken.call
     return compare(got, plain)[0]
 
 
@@ -236,61 +354,3 @@ def show(value):
     return text if len(text) <= 120 else text[:117] + "..."
 
 
-# --- the instructor's self-check in the source notebook -------------------------------------------
-
-# Answers that ignore their inputs: a test must not pay for them (DESIGN: no free points).
-INPUT_IGNORING = [
-    ("return 0.0", lambda *args, **kwargs: 0.0),
-    ("return None", lambda *args, **kwargs: None),
-    ("return the first argument", lambda *args, **kwargs: args[0] if args else None),
-]
-FREE_POINTS_LIMIT = 0.10
-
-
-def free_points(test, reference):
-    """[(answer, fraction of the test's weight it earns)] for each input-ignoring answer put
-    in place of every function the test calls."""
-    names = {case.name for case in reference.cases if case.name}
-    total = sum(case.spec["weight"] for case in reference.cases) or 1.0
-    found = []
-    for answer, implementation in INPUT_IGNORING:
-        tester = Tester({**test.__globals__, **{name: implementation for name in names}}, 0)
-        test(tester)
-        earned = sum(expected.spec["weight"] for got, expected in zip(tester.cases, reference.cases)
-                     if compare(record(got), expected)[0])
-        found.append((answer, earned / total))
-    return found
-
-
-def self_check(test):
-    """Run a hidden test against the solution in the instructor's own notebook.
-
-    Checks what grading relies on: every case runs and its result can leave a kernel as
-    data, every registered mistake is caught by at least one case, and answers that ignore
-    their inputs (return 0.0, None, or the first argument) earn at most 10 % of the points.
-    Prints a summary.
-    """
-    tester = Tester(test.__globals__, 0)
-    test(tester)
-    for case in tester.cases:
-        assert case.outcome in ("returned", "raised"), f"{case.label}: {case.outcome}"
-        if case.outcome == "returned":
-            value = decode(encode(case.value))
-            assert not isinstance(value, Unserializable), \
-                f"{case.label} returns {value.what}: use then= to turn it into numbers"
-            assert compare(record(case), case)[0], f"{case.label}: the solution does not pass its own case"
-    for name, implementation, message in tester.mistakes:
-        mistaken = Tester({**test.__globals__, name: implementation}, 0)
-        test(mistaken)
-        broken = [c for c in mistaken.cases if c.outcome == "raised" and c.error_type == "NameError"]
-        assert not broken, (f"the mistake {message!r} raises NameError ({broken[0].error_message}): it would "
-                            "never match a student's answer; define what it uses before @hidden runs")
-        caught = [c.label for c, e in zip(mistaken.cases, tester.cases)
-                  if not compare(record(c), e)[0]]
-        assert caught, f"the mistake {message!r} passes every case: add a case that catches it"
-    for answer, fraction in free_points(test, tester):
-        assert fraction <= FREE_POINTS_LIMIT, (
-            f"an answer that ignores its inputs ({answer}) earns {fraction:.0%} of this test's points: "
-            "check a type together with the value, e.g. then=lambda r: (r, isinstance(r, float))")
-    print(f"hidden test: {len(tester.cases)} cases pass on the solution; "
-          f"{len(tester.mistakes)} known mistakes, each caught; no free points")

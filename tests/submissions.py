@@ -148,6 +148,18 @@ def _remembered_reference_run(namespace, hidden_source, seed, replacement=None):
     return _REFERENCE_RUNS[key]
 
 
+def kernel_payload(reference, namespace):
+    """What the student's kernel hands out for a recorded hidden test, with the kernel's own code
+    (autograder.kernel_side) run here on `namespace`: the rounds of calls, as plans.Rounds sends them."""
+    from autograder import kernel_side
+    from autograder.plans import Rounds
+    rounds = Rounds(reference)
+    plan = rounds.first()
+    while plan is not None:
+        plan = rounds.receive(kernel_side.run(plan, namespace))
+    return rounds.payload()
+
+
 class JudgedInProcess:
     """The verdicts grading reaches for one submission, without a kernel (see judge_in_process)."""
     in_process, status, problem = True, "graded", None
@@ -159,16 +171,15 @@ class JudgedInProcess:
 def judge_in_process(assignment, notebook, seeds=None):
     """The verdicts for a submission reached as grading reaches them, minus the kernel and the
     sandbox: its cells, each followed by the source's visible test, run in one namespace here, each
-    hidden block runs as the kernel runs it, and the grader's own `judge` compares. A few seconds
-    of kernel and sandbox per submission saved, so every registered mistake a student might write
-    can be checked; test_in_process_judging_agrees_with_the_pipeline keeps the two honest."""
+    hidden test's calls are made by the kernel's own code, and the grader's own `judge` compares. A
+    few seconds of kernel and sandbox per submission saved, so every registered mistake a student
+    might write can be checked; test_in_process_judging_agrees_with_the_pipeline keeps the two honest."""
     import contextlib
 
-    from autograder.harness import collecting, outcomes
-    from autograder.job import build_execution_notebook
     from autograder.verdict import judge
 
     import autograder.verdict
+    from autograder.job import build_execution_notebook
     from unittest import mock
 
     global _run_reference
@@ -183,15 +194,11 @@ def judge_in_process(assignment, notebook, seeds=None):
                 continue
             if role == "hidden":
                 spec = compiled.tests[grade_id]
-                with collecting(seeds[grade_id]) as found:
-                    try:
-                        exec(spec.kernel_hidden, dict(namespace))
-                    except Exception:  # noqa: BLE001  (the cases recorded so far still count)
-                        pass
-                payload = {"cases": outcomes(found["testers"][0])} if found["testers"] else None
+                reference = _remembered_reference_run(references[grade_id], spec.hidden, seeds[grade_id])
+                payload = kernel_payload(reference, namespace)
                 with mock.patch.object(autograder.verdict, "run_reference", _remembered_reference_run):
                     verdicts[grade_id] = judge(grade_id, spec.points, references[grade_id], spec.hidden,
-                                               seeds[grade_id], payload)
+                                               seeds[grade_id], payload, reference=reference)
                 continue
             try:
                 exec(cell.source, namespace)
