@@ -96,10 +96,26 @@ class LimitedClient(NotebookClient):
         while plan is not None:
             self._clear(cell.outputs, cell_index)
             cell.source = cell_source(plan, self.kernel_side)
-            await super().async_execute_cell(cell, cell_index, execution_count, store_history=False)
+            server = asyncio.ensure_future(self._serve_values(driver)) if driver.served else None
+            self.kc.allow_stdin = server is not None
+            try:
+                await super().async_execute_cell(cell, cell_index, execution_count, store_history=False)
+            finally:
+                self.kc.allow_stdin = False
+                if server is not None:
+                    server.cancel()
             plan = driver.receive(find_payload(cell))
         cell.source = "# the hidden test's calls ran here"
         return cell
+
+    async def _serve_values(self, driver):
+        """Answer the kernel's requests for served functions' values (plans.Rounds.serve): they come
+        as input requests on the stdin channel while a hidden test's round runs."""
+        while True:
+            msg = await self.kc.stdin_channel.get_msg()
+            if msg.get("msg_type") == "input_request":
+                content = msg.get("content") if isinstance(msg.get("content"), dict) else {}
+                self.kc.input(driver.serve(content.get("prompt")))
 
     # -- every message from the kernel -------------------------------------------------------
 

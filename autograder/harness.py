@@ -26,6 +26,7 @@ source and data the student may read (never give one a minimum, a root or a true
 game instead, where the grader keeps the state and sends only the numbers of each probe).
 """
 import contextvars
+import json
 import sys
 
 from . import kernel_side
@@ -74,8 +75,44 @@ def _numpy_name(value):
     return None
 
 
+class Served:
+    """Stands for a function whose values the grader serves (t.served) in a hidden test's calls."""
+
+    def __init__(self, function, index):
+        self.function, self.index = function, index
+        self.__name__ = getattr(function, "__name__", "a function")
+
+    def __call__(self, *args):
+        return self.function(*args)
+
+
+MAX_REQUEST = 1_000_000       # bytes of arguments one request for a served function's value may send
+
+
+def serve_request(functions, prompt):
+    """The answer (JSON text) to a request from kernel_side.ServedFunction: the value of
+    functions[n] at the arguments sent, computed here. Whatever the kernel sent is decoded as data
+    only, never code; an argument the function cannot take raises in the student's code."""
+    import numpy as np
+    try:
+        if not isinstance(prompt, str) or not prompt.startswith(kernel_side.SERVED) or len(prompt) > MAX_REQUEST:
+            raise ValueError("not a request for a function's value")
+        request = json.loads(prompt[len(kernel_side.SERVED):])
+        function = functions[int(request["served"])]
+        args = [decode(a) for a in request["args"]]
+    except Exception as error:  # noqa: BLE001  (whatever the kernel sent)
+        return json.dumps({"error_type": "ValueError", "error": f"a request the grader could not read ({error})"[:200]})
+    try:
+        with np.errstate(all="ignore"):   # an overflowing argument gives inf, as the function would there
+            return json.dumps({"value": encode(function(*args))})
+    except Exception as error:  # noqa: BLE001  (the student's arguments did not fit the function)
+        return json.dumps({"error_type": type(error).__name__, "error": str(error)[:300]})
+
+
 def plan_value(value, where, depth=0):
     """An argument as the data that goes into the kernel; PlanError for anything that is not data."""
+    if isinstance(value, Served):
+        return {"__served__": value.index}
     if isinstance(value, kernel_side.PlanFunction):
         return {"__function__": value.source,
                 "data": {k: plan_value(v, where, depth + 1) for k, v in value.data.items()}}
@@ -111,6 +148,7 @@ class Tester:
         self.mistakes = []
         self._labels = {}
         self._stopped = None
+        self.served_functions = []  # the functions whose values the grader serves (t.served), by index
 
     def label(self, obj, text):
         """Name an input (a function, a big array) in feedback: `t.label(f, "x**2 + sin x")`."""
@@ -125,6 +163,20 @@ class Tester:
         body = source.split(":", 1)[1] if source.lstrip().startswith("lambda") and ":" in source else source
         self._labels[id(function)] = label or " ".join(body.split())
         return function
+
+    def serve(self, prompt):
+        """Served functions' values for the calls made here, through the same requests as the kernel's."""
+        return serve_request(self.served_functions, prompt)
+
+    def served(self, function, label=None):
+        """A function to pass to the student's code whose definition stays in the grader (it would give
+        the answer away: a landscape's minimum, a true parameter): the student's code calls it as any
+        function, and each call sends only its arguments to the grader, which sends back the value."""
+        wrapped = Served(function, len(self.served_functions))
+        self.served_functions.append(function)
+        if label:
+            self._labels[id(wrapped)] = label
+        return wrapped
 
     @staticmethod
     def _where():
@@ -182,7 +234,7 @@ class Tester:
         player = Game(case)
         call = player.start()
         while call is not None:
-            call = player.receive(kernel_side.make_call(function, call))
+            call = player.receive(kernel_side.make_call(function, call, self.serve))
         player.finish(case)
         return case
 
@@ -195,7 +247,7 @@ class Tester:
             case.outcome, case.error_type = "raised", "NameError"
             case.error_message = f"name '{case.name}' is not defined"
             return
-        read_record(case, kernel_side.make_call(function, calls[0]))
+        read_record(case, kernel_side.make_call(function, calls[0], self.serve))
         if case.outcome == "interrupted":
             self._stopped = "not run: an earlier case hit the time limit"
 

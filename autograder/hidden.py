@@ -44,6 +44,19 @@ def free_points(test, reference):
     return found
 
 
+def _unserializable(value, depth=0):
+    """The first part of a result that could not leave a kernel as data, or None."""
+    from .kernel_side import Unserializable
+    if isinstance(value, Unserializable):
+        return value
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, (list, tuple)) else ()
+    for item in items:
+        found = _unserializable(item, depth + 1) if depth < 20 else None
+        if found is not None:
+            return found
+    return None
+
+
 def self_check(test):
     """Run a hidden test against the solution in the instructor's own notebook.
 
@@ -52,7 +65,6 @@ def self_check(test):
     mistake is caught by at least one case, and answers that ignore their inputs (return 0.0,
     None, or the first argument) earn at most 10 % of the points. Prints a summary.
     """
-    from .kernel_side import Unserializable
     tester = Tester(test.__globals__, 0)
     try:
         test(tester)
@@ -61,8 +73,8 @@ def self_check(test):
     for case in tester.cases:
         assert case.outcome in ("returned", "raised"), f"{case.label}: {case.outcome}"
         if case.outcome == "returned":
-            assert not isinstance(case.value, Unserializable), \
-                f"{case.label} returns {case.value.what}: use at=[points] to evaluate a returned function"
+            inner = _unserializable(case.value)
+            assert inner is None, f"{case.label} returns {inner.what}: use at=[points] to evaluate a returned function"
             assert compare(as_record(case), case)[0], \
                 f"{case.label}: the solution does not pass its own case ({compare(as_record(case), case)[1]})"
     for name, implementation, message in tester.mistakes:

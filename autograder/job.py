@@ -5,20 +5,18 @@ links: autograder.submission), the compiled assignment and the student's seeds, 
 a SubmissionResult. It touches nothing shared: it works in its own scratch folder, which it
 removes, so any number of jobs can run side by side, here or on other machines.
 """
-import asyncio
 import html
 import shutil
-import subprocess
 import tempfile
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_output
 
-from . import execute, sandbox
+from . import sandbox
+from .kernel import SandboxedKernel
 from .compile import CompiledAssignment, reference_namespaces
 from .feedback import render_feedback
 from .limits import Limits, size
@@ -90,7 +88,6 @@ def grade_submission(job):
     clock = _PhaseClock(result.phases)
     folder_name = Path(job.submission).name
     scratch = Path(tempfile.mkdtemp(prefix="ag-", dir=job.scratch_root))
-    cgroups, runtime = [], None
     try:
         workdir = scratch / folder_name
         try:
@@ -120,36 +117,23 @@ def grade_submission(job):
         clock.done("read and copy the submission")
         nb, roles = build_execution_notebook(student_nb, compiled, job.seeds)
         sandboxed = sandbox.sandboxed(job.use_sandbox)
-        if sandboxed:
+        if sandboxed:  # (the same answer SandboxedKernel gets)
             nb.cells.append(new_code_cell(DISK_PROBE, id=_cell_id("probe")))
             roles.append(("probe", None))
-        runtime = sockets_path(job.cgroup_prefix)  # sandboxed: a tmpfs inside, nothing on the host
-        if not sandboxed:
-            runtime.mkdir(mode=0o700)
-        tmpfs_bytes = sandbox.tmpfs_size(job.limits, copied, entries)
-        if job.use_sandbox:
-            cgroups = sandbox.make_cgroups(job.limits, tmpfs_bytes, job.cgroup_prefix)
-        manager = execute.start_kernel(workdir, runtime, scratch, job.limits, cgroups, job.use_sandbox,
-                                       tmpfs_bytes)
         # Launch the kernel, then compute the reference while it boots.
-        asyncio.run(manager.start_kernel(cwd=str(workdir), stdout=subprocess.DEVNULL,
-                                         stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL))
-        clock.done("launch the sandboxed kernel (it boots meanwhile)")
-        references = reference_namespaces(compiled)
-        recorded, rounds = record_tests(compiled, references, job.seeds, roles)
-        clock.done("run the solution and the hidden tests on it (while the kernel boots)")
-        # What each grader's cell hands out has an allowance of its own in the output budget.
-        results = {index: MIME if role == "hidden" else DISK_MIME if role == "probe" else "error"
-                   for index, (role, _) in enumerate(roles) if role in ("hidden", "probe", "visible")}
-        run = execute.run(nb, manager, workdir, job.limits, results, rounds, compiled.kernel_side_source)
+        with SandboxedKernel(workdir, scratch, job.limits, job.use_sandbox, job.cgroup_prefix, copied, entries) as kernel:
+            clock.done("launch the sandboxed kernel (it boots meanwhile)")
+            references = reference_namespaces(compiled)
+            recorded, rounds = record_tests(compiled, references, job.seeds, roles)
+            clock.done("run the solution and the hidden tests on it (while the kernel boots)")
+            # What each grader's cell hands out has an allowance of its own in the output budget.
+            results = {index: MIME if role == "hidden" else DISK_MIME if role == "probe" else "error"
+                       for index, (role, _) in enumerate(roles) if role in ("hidden", "probe", "visible")}
+            run = kernel.run(nb, results, rounds, compiled.kernel_side_source)
         result.seconds = run.seconds
         clock.done("wait for the kernel, execute the notebook")
     finally:
-        for cgroup in cgroups:
-            sandbox.remove_cgroup(cgroup)
         shutil.rmtree(scratch, ignore_errors=True)
-        if runtime is not None:
-            _remove(runtime)
 
     if run.problem:
         where = describe_cell(roles, run.problem_cell)
@@ -220,21 +204,6 @@ class _PhaseClock:
         now = time.perf_counter()
         self.phases[phase] = now - self.last
         self.last = now
-
-
-def sockets_path(run_prefix):
-    """Where the kernel binds its sockets: a short path in /tmp, whatever TMPDIR is, since a Unix
-    socket's path must fit in 107 bytes. Sandboxed, it exists only inside (the grader reaches the
-    sockets through descriptors, execute.PinnedKernelManager); unsandboxed, the job makes it. Named
-    after the run, for cleaning up."""
-    return Path("/tmp") / f"{run_prefix}{uuid.uuid4().hex[:8]}"
-
-
-def _remove(path):
-    if path.is_symlink():
-        path.unlink()
-    elif path.is_dir():
-        shutil.rmtree(path, ignore_errors=True)
 
 
 def parse_notebook(raw):

@@ -22,11 +22,6 @@ import math
 MIME = "application/vnd.mvcalc.autograder+json"
 MAX_PAYLOAD = 2_000_000  # bytes of encoded outcomes one round may hand out
 
-# Exact types only: a subclass could lie about its value, its comparisons or its transpose.
-_FLOATS = {"float": float}
-_INTS = {"int": int}
-
-
 def _numpy():
     import numpy as np
     return np
@@ -96,6 +91,27 @@ class Unserializable:
         return f"<{self.what}>"
 
 
+SERVED = "autograder-served:"   # the prompt of a request for a served function's value
+
+
+class ServedFunction:
+    """A function the grader evaluates: its definition (which could give the answer away) stays in
+    the grader, and each call sends only the arguments, through the kernel's stdin channel."""
+    ERRORS = (ValueError, TypeError, IndexError, ZeroDivisionError, FloatingPointError, OverflowError)
+
+    def __init__(self, index, serve=None):
+        self.index, self.serve = index, serve   # serve: how a request reaches the grader (else input())
+        self.__name__ = "a function"
+
+    def __call__(self, *args):
+        request = json.dumps({"served": self.index, "args": [encode(a) for a in args]})
+        reply = json.loads((self.serve or input)(SERVED + request))
+        if "value" in reply:
+            return decode(reply["value"])
+        error = {e.__name__: e for e in self.ERRORS}.get(reply.get("error_type"), RuntimeError)
+        raise error(str(reply.get("error", "the function could not be evaluated"))[:300])
+
+
 class PlanFunction:
     """A function the grader passes to the student's code: its source text and the data it uses.
     The same class is built in the grader (autograder.harness) and in the kernel."""
@@ -112,9 +128,11 @@ class PlanFunction:
         return self._function(*args, **kwargs)
 
 
-def decode(value):
+def decode(value, plan=False, serve=None):
     """The value `encode` describes: exact types back (numpy scalars as numpy scalars), strictly.
-    Plans also carry functions: {"__function__": source, "data": ...} and {"__numpy__": "sin"}."""
+    Plans (plan=True: only the kernel decodes those, from the grader) also carry functions:
+    {"__function__": source, "data": ...}, {"__numpy__": "sin"} and {"__served__": n}. The grader
+    decodes what the kernel sends with plan=False: data only, never code."""
     np = _numpy()
     if not isinstance(value, dict):
         if value is None or type(value) in (bool, str):
@@ -139,15 +157,19 @@ def decode(value):
         raw = base64.b64decode(str(value["__ndarray__"]), validate=True)
         return np.frombuffer(raw, dtype=dtype).reshape([int(n) for n in value["shape"]]).copy()
     if "__list__" in value:
-        return [decode(v) for v in value["__list__"]]
+        return [decode(v, plan, serve) for v in value["__list__"]]
     if "__tuple__" in value:
-        return tuple(decode(v) for v in value["__tuple__"])
+        return tuple(decode(v, plan, serve) for v in value["__tuple__"])
     if "__dict__" in value:
-        return {decode(k): decode(v) for k, v in value["__dict__"]}
+        return {decode(k, plan, serve): decode(v, plan, serve) for k, v in value["__dict__"]}
     if "__unserializable__" in value:
         return Unserializable(value["__unserializable__"])
+    if not plan:
+        raise ValueError("not data")
     if "__function__" in value:
-        return PlanFunction(str(value["__function__"]), {str(k): decode(v) for k, v in value["data"].items()})
+        return PlanFunction(str(value["__function__"]), {str(k): decode(v, plan, serve) for k, v in value["data"].items()})
+    if "__served__" in value:
+        return ServedFunction(int(value["__served__"]), serve)
     if "__numpy__" in value:
         target = np
         for part in str(value["__numpy__"]).split("."):
@@ -167,7 +189,7 @@ def mutable_positions(encoded_args, encoded_kwargs):
     return positions, names
 
 
-def make_call(function, call):
+def make_call(function, call, serve=None):
     """One call of the plan: (outcome record). `call` has "args", "kwargs", and optionally "at"
     (points at which to evaluate a returned function) and "also" (more argument lists: the value
     is then the list of every call's result)."""
@@ -176,11 +198,11 @@ def make_call(function, call):
     values, afters = [], []
     try:
         for encoded_args, encoded_kwargs in groups:
-            args = [decode(a) for a in encoded_args]
-            kwargs = {k: decode(v) for k, v in encoded_kwargs.items()}
+            args = [decode(a, True, serve) for a in encoded_args]
+            kwargs = {k: decode(v, True, serve) for k, v in encoded_kwargs.items()}
             result = function(*args, **kwargs)
             if "at" in call:
-                result = [result(decode(point)) for point in call["at"]]
+                result = [result(decode(point, True, serve)) for point in call["at"]]
             values.append(result)
             positions, names = mutable_positions(encoded_args, encoded_kwargs)
             afters.append([encode(args[i]) for i in positions] + [encode(kwargs[k]) for k in names])
@@ -198,9 +220,10 @@ def make_call(function, call):
     return record
 
 
-def run(plan_text, namespace):
+def run(plan_text, namespace, serve=None):
     """Make every call of a plan (JSON text) with the functions in `namespace` (the student's
-    globals); return the outcomes as plain data."""
+    globals); return the outcomes as plain data. `serve`: how served functions reach the grader
+    (by default input(), which the grader answers on the kernel's stdin channel)."""
     plan = json.loads(plan_text)
     records, stopped = [], None
     for call in plan["calls"]:
@@ -212,7 +235,7 @@ def run(plan_text, namespace):
             records.append({"outcome": "raised", "error_type": "NameError",
                             "error_message": f"name '{call['name']}' is not defined"})
             continue
-        record = make_call(function, call)
+        record = make_call(function, call, serve)
         if record["outcome"] == "interrupted":
             stopped = "not run: an earlier case hit the time limit"
         records.append(record)

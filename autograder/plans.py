@@ -13,6 +13,7 @@ from .harness import Game
 
 MIME = kernel_side.MIME
 MAX_ROUNDS = 2000   # a safety net: each game stops itself (it has a budget of probes)
+MAX_SERVED_CALLS = 200_000    # requests for served functions' values per test: far more than honest code makes
 
 CELL = """def __autograder_hidden():
     import types
@@ -44,6 +45,8 @@ class Rounds:
 
     def __init__(self, reference):
         self.cases = reference.cases
+        self.served = reference.served_functions
+        self.served_calls = 0
         self.records = [None] * len(self.cases)
         self.games = {}
         self.pending = []       # [(case index, call)] of the round under way
@@ -105,6 +108,14 @@ class Rounds:
         return self._plan()
 
     problem = None
+
+    def serve(self, prompt):
+        """The answer to a served function's request from the kernel (harness.serve_request)."""
+        from .harness import serve_request
+        self.served_calls += 1
+        if self.served_calls > MAX_SERVED_CALLS:
+            return json.dumps({"error_type": "RuntimeError", "error": "too many requests for a function's value"})
+        return serve_request(self.served, prompt)
 
     def payload(self):
         """The student's outcomes, one record per case, for autograder.verdict.judge."""

@@ -75,10 +75,13 @@ def judge(grade_id, max_points, namespace, hidden_source, seed, student_payload,
     # Where one case's outcome fits several mistakes, name the one that agrees with the most of
     # this student's outcomes (then the first registered).
     usable = [r if isinstance(r, dict) else {} for r in records[:len(reference.cases)]]
-    explained = [sum(same_outcome(got, mistaken.cases[i]) for i, got in enumerate(usable)
-                     if i < len(mistaken.cases)) for _, mistaken in mistakes]
-    order = sorted(range(len(mistakes)), key=lambda i: -explained[i])
-    ranked = [(mistakes[i][0], mistakes[i][1], wrong_on[i]) for i in order]
+    matched = [{i for i, got in enumerate(usable) if i < len(mistaken.cases) and same_outcome(got, mistaken.cases[i])}
+               for _, mistaken in mistakes]
+    # Evidence for a mistake beyond sharing an exception's type: a value it gives where it goes wrong.
+    by_value = [{i for i in hits & wrong if mistaken.cases[i].outcome == "returned"}
+                for hits, wrong, (_, mistaken) in zip(matched, wrong_on, mistakes)]
+    order = sorted(range(len(mistakes)), key=lambda i: -len(matched[i]))
+    ranked = [(mistakes[i][0], mistakes[i][1], wrong_on[i], matched[i], by_value[i]) for i in order]
 
     for index, expected in enumerate(reference.cases):
         got = usable[index] if index < len(usable) else None
@@ -90,8 +93,9 @@ def judge(grade_id, max_points, namespace, hidden_source, seed, student_payload,
         passed, message = compare(got, expected)
         case = CaseVerdict(expected.label, passed, weight, message)
         if not passed:
-            for mistake_message, mistaken, wrong in ranked:
-                if index in wrong and index < len(mistaken.cases) and same_outcome(got, mistaken.cases[index]):
+            for mistake_message, mistaken, wrong, hits, values in ranked:
+                if index in wrong and (index in hits or values - {index} and
+                                       same_exception_type(got, mistaken.cases[index])):
                     case.mistake = mistake_message
                     break
         verdict.cases.append(case)
@@ -138,7 +142,7 @@ def compare(got, expected):
         value, after = read(got)
     except ValueError as error:
         return False, str(error)
-    changed = changed_arguments(after, expected)
+    changed = changed_arguments(after, expected, spec_tolerance(expected) if expected.spec.get("loose_after") else None)
     if changed:
         return False, changed
     spec = expected.spec
@@ -158,7 +162,11 @@ def compare(got, expected):
     return passed, message
 
 
-def changed_arguments(after, expected):
+def spec_tolerance(case):
+    return case.spec["rtol"], case.spec["atol"]
+
+
+def changed_arguments(after, expected, tolerance=None):
     """A message if the student's call left an argument (an array, a list, a dict) other than the
     instructor's left it (unchanged, unless the task changes it in place); else ""."""
     if len(after) != len(expected.after):
@@ -171,7 +179,7 @@ def changed_arguments(after, expected):
         if len(group) != len(wanted):
             return "its arguments after the call could not be read"
         for index, (state, reference) in enumerate(zip(group, wanted)):
-            if not same_data(state, reference):
+            if not same_data(state, reference, *(tolerance or (0.0, 0.0))):
                 name = which[index] if index < len(which) else "an argument"
                 call_number = f" (in call {number + 1})" if len(groups) > 1 else ""
                 return (f"it changed its {name}{call_number} in place: the caller's data must be left as it was "
@@ -179,18 +187,24 @@ def changed_arguments(after, expected):
     return ""
 
 
-def same_data(a, b):
-    """Exactly the same data: type, shape, dtype and every entry (NaN equal to NaN)."""
+def same_data(a, b, rtol=0.0, atol=0.0):
+    """The same data: type, shape, dtype and every entry (NaN equal to NaN), exactly by default; with a
+    tolerance (recognising a mistake, written another way), numbers of any type by value."""
+    numbers = (int, float, np.integer, np.floating)
+    if (rtol or atol) and isinstance(a, numbers) and isinstance(b, numbers) and not isinstance(a, bool):
+        return bool(np.isclose(float(a), float(b), rtol=rtol, atol=atol, equal_nan=True))
     if type(a) is not type(b):
         return False
-    if isinstance(a, np.ndarray):
-        return a.shape == b.shape and a.dtype == b.dtype and bool(np.array_equal(a, b, equal_nan=a.dtype.kind in "fc"))
     if isinstance(a, (list, tuple)):
-        return len(a) == len(b) and all(same_data(x, y) for x, y in zip(a, b))
+        return len(a) == len(b) and all(same_data(x, y, rtol, atol) for x, y in zip(a, b))
     if isinstance(a, dict):
-        return a.keys() == b.keys() and all(same_data(a[k], b[k]) for k in a)
-    if isinstance(a, float) and a != a:
-        return b != b
+        return a.keys() == b.keys() and all(same_data(a[k], b[k], rtol, atol) for k in a)
+    if isinstance(a, np.ndarray) and (a.shape != b.shape or a.dtype != b.dtype):
+        return False
+    if isinstance(a, (np.ndarray, float, np.floating, complex)):
+        if not (rtol or atol):
+            return bool(np.array_equal(a, b, equal_nan=np.asarray(a).dtype.kind in "fc"))
+        return bool(np.allclose(a, b, rtol=rtol, atol=atol, equal_nan=True))
     return a == b
 
 
@@ -241,7 +255,18 @@ def messages_match(message, mistaken_message):
     if a == b:
         return True
     shapes = [[re.sub(r"\s", "", s) for s in _SHAPE.findall(m)] for m in (a, b)]
-    return bool(shapes[0]) and shapes[0] == shapes[1]
+    if shapes[0] or shapes[1]:
+        return shapes[0] == shapes[1]
+    sizes = [re.findall(r"\d+", m) for m in (a, b)]   # matmul names sizes, not shapes
+    return bool(sizes[0]) and sizes[0] == sizes[1]
+
+
+def same_exception_type(got, mistaken):
+    """Both raised the same type of exception: evidence for a mistake only where the student's other
+    cases show its values (autograder.verdict.judge); a type alone says little (a shape bug is a
+    ValueError too)."""
+    return (mistaken.outcome == "raised" and got.get("outcome") == "raised"
+            and got.get("error_type") == mistaken.error_type)
 
 
 def same_outcome(got, mistaken):
@@ -255,7 +280,7 @@ def same_outcome(got, mistaken):
                 and messages_match(got.get("error_message"), mistaken.error_message))
     if mistaken.outcome != "returned" or got.get("outcome") != "returned":
         return False
-    spec = {**mistaken.spec, "check": None, "returns": None, "symmetric": False,
+    spec = {**mistaken.spec, "check": None, "returns": None, "symmetric": False, "loose_after": True,
             "rtol": max(mistaken.spec["rtol"], MISTAKE_RTOL),
             "atol": max(mistaken.spec["atol"], MISTAKE_ATOL, MISTAKE_RTOL * _magnitude(mistaken.value))}
     plain = Case(mistaken.label, spec, mistaken.name)

@@ -1,6 +1,7 @@
 """Grade the same N generated submissions with our autograder and with plain nbgrader.
 
-    .venv/bin/python benchmarks/grading.py [N]      (default 12: a third correct, wrong, blank)
+    .venv/bin/python benchmarks/grading.py [N] [ASSIGNMENT]   (default 12 of a1_derivatives: a third
+                                                               correct, wrong, blank)
 
 Prints the wall times and their ratios. Plain `nbgrader autograde` runs unsandboxed, one
 submission at a time; ours sandboxes every kernel and runs --workers jobs at once. Also timed:
@@ -19,7 +20,7 @@ from pathlib import Path
 import nbformat
 
 REPO = Path(__file__).resolve().parent.parent
-ASSIGNMENT = "a1_derivatives"
+ASSIGNMENT = sys.argv[2] if len(sys.argv) > 2 else "a1_derivatives"
 BIN = Path(sys.executable).parent
 
 
@@ -88,7 +89,8 @@ def main():
                            str(course / "submitted"), "--out", str(tmp / "out1"), "--db",
                            f"sqlite:///{tmp / 'ours.db'}", "--secret-file", str(tmp / "secret")],
                           env=env, cwd=REPO))
-    print(f"{count} submissions (correct / wrong central_difference / blank), {os.cpu_count()} cores")
+    print(f"{count} submissions of {ASSIGNMENT} (correct / wrong central_difference, in a1 / blank), "
+          f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}")
     print(f"plain nbgrader autograde (unsandboxed, serial):      {plain:7.2f} s  ({plain / count:.2f} s each)")
     for name, seconds in zip(["first run, new gradebook", "regrade", "unchanged re-run"], ours):
         print(f"python -m autograder grade, {name:24s} {seconds:7.2f} s  ({seconds / count:.2f} s each), "

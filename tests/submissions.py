@@ -156,7 +156,7 @@ def kernel_payload(reference, namespace):
     rounds = Rounds(reference)
     plan = rounds.first()
     while plan is not None:
-        plan = rounds.receive(kernel_side.run(plan, namespace))
+        plan = rounds.receive(kernel_side.run(plan, namespace, rounds.serve))
     return rounds.payload()
 
 

@@ -31,7 +31,7 @@ def source_folder(tmp_path):
         new_code_cell("values = [float(v) for v in open('numbers.csv')]\nscale = float(open('data/scale.txt').read())"),
         new_code_cell("def total(k):\n    ### BEGIN SOLUTION\n    return k * scale * sum(values)\n    ### END SOLUTION",
                       metadata=meta("total")),
-        new_code_cell("assert total(1) == 70\n### BEGIN HIDDEN TESTS\nfrom autograder.harness import hidden\n\n"
+        new_code_cell("assert total(1) == 70\n### BEGIN HIDDEN TESTS\nfrom autograder.hidden import hidden\n\n"
                       "@hidden\ndef test(t):\n    t.call('total', float(t.rng.integers(1, 5)))\n    "
                       "t.mistake('total', lambda k: k * sum(values), 'scale it')\n### END HIDDEN TESTS",
                       metadata=meta("test_total", 1)),

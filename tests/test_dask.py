@@ -310,4 +310,4 @@ def test_a_job_carries_its_files_and_seeds_but_not_the_secret_or_the_assignment(
     assert dict(travelling.packed.entries)["data.csv"] == b"x,y\n1,2\n"
     assert "elsewhere" not in dict(travelling.packed.entries)
     assert any("elsewhere" in s for s in travelling.packed.skipped)
-    assert compiled.harness_source.encode() not in sent   # the assignment is not in every job
+    assert compiled.kernel_side_source.encode() not in sent   # the assignment is not in every job

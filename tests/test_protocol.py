@@ -1,17 +1,23 @@
 """The hidden-test protocol on toy problems of the kinds the later weeks need.
 
-The student side runs in-process here (the sandboxed kernel runs the same harness code;
-tests/test_hostile.py and tests/test_grading.py cover that path); verdicts come from
-autograder.verdict exactly as in grading.
+The student's side runs in-process here, with the kernel's own code (autograder.kernel_side, driven
+round by round as plans.Rounds drives it: tests/submissions.kernel_payload); tests/test_hostile.py
+and tests/test_grading*.py cover the sandboxed kernel. Verdicts come from autograder.verdict exactly
+as in grading.
 """
+import json
 import textwrap
 
 import numpy as np
 import pytest
 
-from autograder.harness import collecting, decode, encode, outcomes
+from autograder.harness import PlanError, decode, encode
+from autograder.hidden import free_points, self_check
 from autograder.seeds import derive_seed, student_seeds
-from autograder.verdict import judge, self_check
+from autograder.verdict import judge, run_reference
+from submissions import kernel_payload
+
+IMPORT = "from autograder.hidden import hidden\n"
 
 
 def namespace(code):
@@ -21,18 +27,16 @@ def namespace(code):
 
 
 def grade(hidden, reference_code, student_code, points=3.0, seed=7):
-    hidden = "from autograder.harness import hidden\n" + textwrap.dedent(hidden)
+    hidden = IMPORT + textwrap.dedent(hidden)
     reference, student = namespace(reference_code), namespace(student_code)
-    with collecting(seed) as found:       # what the kernel would do with the student's code
-        exec(hidden, dict(student))
-    payload = {"cases": outcomes(found["testers"][0])}
-    return judge("test_x", points, reference, hidden, seed, payload)
+    recorded = run_reference(reference, hidden, seed)
+    return judge("test_x", points, reference, hidden, seed, kernel_payload(recorded, student), reference=recorded)
 
 
 def test_encoding_round_trips_plain_data():
     values = [1, 2.5, float("nan"), -np.inf, 1 + 2j, True, None, "saddle", np.float32(3.5),
               np.arange(6).reshape(2, 3), np.array([True, False]), (np.eye(2), [np.ones(3), 4]),
-              {"a": np.zeros(2)}, np.array(2.5), np.array(7)]
+              {"a": np.zeros(2)}, np.array(2.5), np.array(7), np.int64(3)]
     for value in values:
         back = decode(encode(value))
         if isinstance(value, float) and np.isnan(value):
@@ -43,9 +47,43 @@ def test_encoding_round_trips_plain_data():
             assert np.array_equal(back["a"], value["a"])
         else:
             assert np.array_equal(back, value)
-            if isinstance(value, np.ndarray):  # arrays keep dtype and shape (0-d too); scalars become Python numbers
+            assert type(back) is type(value)   # exact types: numpy scalars stay numpy scalars
+            if isinstance(value, np.ndarray):  # arrays keep dtype and shape (0-d too)
                 assert back.dtype == value.dtype and back.shape == value.shape
     assert "function" in repr(decode(encode(lambda x: x)))
+
+
+def test_subclasses_and_object_arrays_are_reported_as_what_they_are():
+    """A float or ndarray subclass could lie about its value, its comparisons or its transpose: it
+    is never coerced into a number, and fails every case that expects one."""
+    class Liar(float):
+        def __eq__(self, other):
+            return True
+
+    class Mirror(np.ndarray):
+        @property
+        def T(self):
+            return self
+
+    for value, words in [(Liar(2.0), "subclass of float"), (np.eye(2).view(Mirror), "subclass Mirror"),
+                         (np.array([1.0, None]), "dtype object"), ([Liar(1.0)], "subclass of float")]:
+        back = decode(encode(value))
+        back = back[0] if isinstance(back, list) else back
+        assert words in back.what
+    hidden = """
+    @hidden
+    def test(t):
+        t.call("half", 4.0, returns=float)
+        t.call("eye", 2, symmetric=True)
+    """
+    reference = "def half(x): return x / 2\ndef eye(n): return np.eye(n)"
+    assert grade(hidden, reference, reference).points == 3
+    forged = namespace(reference)
+    forged["half"] = lambda x: Liar(x / 2)
+    forged["eye"] = lambda n: (np.eye(n) + np.triu(np.ones((n, n)), 1) * 1e-3).view(Mirror)
+    verdict = judge("t", 2, namespace(reference), IMPORT + textwrap.dedent(hidden), 0,
+                    kernel_payload(run_reference(namespace(reference), IMPORT + textwrap.dedent(hidden), 0), forged))
+    assert verdict.points == 0 and "subclass" in verdict.cases[0].message and "subclass" in verdict.cases[1].message
 
 
 def test_arrays_tuples_lists_and_strings():
@@ -77,8 +115,8 @@ def test_named_exception_must_be_raised():
     hidden = """
     @hidden
     def test(t):
-        t.call("newton_raphson", lambda x: x**2 - 2, lambda x: 2 * x, 1.0)
-        t.call("newton_raphson", lambda x: x**2 + 1, lambda x: 0 * x, 1.0)
+        t.call("newton_raphson", t.function("lambda x: x**2 - 2"), t.function("lambda x: 2 * x"), 1.0)
+        t.call("newton_raphson", t.function("lambda x: x**2 + 1"), t.function("lambda x: 0 * x"), 1.0)
     """
     reference = """
     def newton_raphson(f, df, x):
@@ -104,10 +142,10 @@ def test_returned_functions_and_function_inputs_with_a_known_mistake():
         A = t.rng.normal(size=(3, 3))
         M = t.rng.normal(size=(2, 3))
         x = t.rng.normal(size=3)
-        quadratic = t.label(lambda v: v @ A @ v, "a random quadratic form")
+        quadratic = t.function("lambda v: v @ A @ v", A=A, label="a random quadratic form")
         t.call("gradient", quadratic, x, rtol=1e-5)
-        t.call("jacobian", lambda v: M @ v, x, rtol=1e-5, label="jacobian of a random linear map")
-        t.call("linearise", np.sin, np.cos, 0.3, then=lambda g: g(np.linspace(0, 1, 5)))
+        t.call("jacobian", t.function("lambda v: M @ v", M=M), x, rtol=1e-5, label="jacobian of a random linear map")
+        t.call("linearise", np.sin, np.cos, 0.3, at=[np.linspace(0, 1, 5)])
         t.mistake("jacobian", lambda f, x: jacobian(f, x).T, "Your Jacobian is transposed: rows are outputs.")
     """
     reference = """
@@ -133,7 +171,7 @@ def test_checks_that_are_not_equality():
     def test(t):
         A = t.rng.normal(size=(4, 4))
         x = t.rng.normal(size=4)
-        f = lambda v: np.sin(v) @ A @ np.cos(v)
+        f = t.function("lambda v: np.sin(v) @ A @ np.cos(v)", A=A)
 
         def near_finite_difference(got, expected, case):
             h = 1e-6   # computed in the grader, independently of the reference
@@ -150,7 +188,7 @@ def test_checks_that_are_not_equality():
 
         t.call("descend", starts, check=reaches_minimum)
         v = t.rng.normal(size=5)
-        t.call("normalise", v, then=lambda result: v, label="normalise(v) leaves v unchanged")
+        t.call("normalise", v, label="normalise(v), v left unchanged")   # arguments after the call: checked
     """
     reference = """
     def gradient(f, x):
@@ -187,6 +225,7 @@ def test_checks_that_are_not_equality():
     assert "finite differences" in verdict.cases[0].message
     assert "0.5 is not below 0.05" in verdict.cases[1].message
     assert "of 50 starts (need 70%)" in verdict.cases[2].message
+    assert "changed its argument 1 in place" in verdict.cases[3].message
 
 
 def test_partial_credit_is_shared_by_weight_and_tolerance_is_per_case():
@@ -201,24 +240,29 @@ def test_partial_credit_is_shared_by_weight_and_tolerance_is_per_case():
     assert verdict.points == pytest.approx(2 * 3 / 4)
 
 
-def test_missing_function_and_out_of_step_results_fail_cleanly():
+def test_missing_function_and_garbled_results_fail_cleanly():
     hidden = """
     @hidden
     def test(t):
         t.call("f", 1.0)
+        t.call("f", 2.0)
     """
-    verdict = grade(hidden, "def f(x): return x", "def g(x): return x")
+    verdict = grade(hidden, "def f(x): return x", "def g(x): return x", points=2)
     assert verdict.points == 0 and "NameError" in verdict.cases[0].message
     reference = namespace("def f(x): return x")
-    source = "from autograder.harness import hidden\n" + textwrap.dedent(hidden)
-    forged = {"cases": [{"label": "something else", "outcome": "returned", "value": 1.0}]}
-    assert judge("t", 1, reference, source, 0, forged).points == 0
+    source = IMPORT + textwrap.dedent(hidden)
+    for forged in [{"records": ["not a record", {"outcome": "returned", "value": {"__ndarray__": "!!", "dtype": "<f8",
+                                                                               "shape": [1]}}]},
+                   {"records": [{"outcome": "returned", "value": {"__float__": "1.0"}, "after": "x"}, {}]},
+                   {"records": 3}, "text", None]:
+        verdict = judge("t", 2, reference, source, 0, forged)
+        assert verdict.points == 0 and len(verdict.cases) == 2, forged
     assert judge("t", 1, reference, source, 0, None, "the kernel died").cases[0].message == "the kernel died"
 
 
 def test_self_check_rejects_a_mistake_no_case_catches():
     ns = namespace("def f(x): return 2 * x")
-    exec("from autograder.harness import hidden", ns)
+    exec(IMPORT, ns)
     code = """
 def test(t):
     t.call("f", 0.0)
@@ -233,7 +277,7 @@ def test_self_check_rejects_a_mistake_that_only_raises_name_error():
     """A mistake that uses a helper defined after @hidden ran "differs" from every case only by
     raising NameError: it could never match a student's answer, so the self-check says so."""
     ns = namespace("def f(x): return 2 * x")
-    exec("from autograder.harness import hidden", ns)
+    exec(IMPORT, ns)
     exec("""
 def test(t):
     t.call("f", 1.0)
@@ -255,7 +299,7 @@ def test_seeds_differ_per_student_and_test_and_repeat():
 
 def _hidden_test(code, reference):
     ns = namespace(reference)
-    exec("from autograder.harness import hidden", ns)
+    exec(IMPORT, ns)
     exec(textwrap.dedent(code), ns)
     return ns["test"]
 
@@ -267,20 +311,19 @@ def test_self_check_rejects_free_points_for_answers_that_ignore_their_inputs():
         x = t.rng.uniform(0, 1, size=5)
         t.call("slope", x, 2 * x + 1)
         t.call("slope", x, 3 * x - 1)
-        t.call("slope", x, x, then=lambda s: isinstance(s, float), label="returns a float")
+        t.call("slope", x, x, check=lambda got, expected, case: isinstance(got, float), label="returns a float")
         t.mistake("slope", lambda x, y: float(np.polyfit(y, x, 1)[0]), "regressed x on y")
         t.mistake("slope", lambda x, y: -float(np.polyfit(x, y, 1)[0]), "sign")
     """
     # `return 0.0` passes the type-only case: a third of the points for nothing
     with pytest.raises(AssertionError, match=r"ignores its inputs \(return 0.0\) earns 33%"):
         self_check(_hidden_test(type_only, reference))
-    fixed = type_only.replace("then=lambda s: isinstance(s, float)", "then=lambda s: (s, isinstance(s, float))")
+    fixed = type_only.replace("check=lambda got, expected, case: isinstance(got, float)", "returns=float")
     self_check(_hidden_test(fixed, reference))  # the type together with the value: no free points
 
 
 def test_free_points_counts_each_input_ignoring_answer():
     from autograder.harness import Tester
-    from autograder.verdict import free_points
     code = """
     def test(t):
         t.call("first", 4.0, 5.0)
@@ -322,65 +365,171 @@ def test_attempts_draw_new_inputs_and_regrades_repeat_them(tmp_path):
     assert attempt_of(folder, "a1.ipynb", 10**6).startswith("timestamp:|sha256:")
 
 
-def test_the_kernel_runs_the_hidden_test_without_grader_only_code():
-    """Known mistakes and check= rules never enter the kernel; the calls, their order and the
-    draws from t.rng are unchanged, so the kernel's cases line up with the grader's."""
-    from autograder.compile import for_the_kernel
-    hidden = textwrap.dedent("""
-    from autograder.harness import hidden
-
+def test_the_kernel_receives_only_the_calls_inputs():
+    """What enters the kernel is the plan: the name of each function and its arguments as data.
+    No test code, no check, no mistake, no helper and no expected value is in it."""
+    from autograder.plans import Rounds
+    hidden = IMPORT + textwrap.dedent("""
     @hidden
     def test(t):
         x = t.rng.normal(size=3)
+        secret_target = 123.456789  # SECRET-TARGET
 
         def near_reference(got, expected, case):
             from scipy.stats import linregress  # SECRET-REFERENCE
-            return True
+            return abs(got - secret_target) < 1
 
         t.call("f", x, check=near_reference)
-        t.call("f", 2 * x, then=lambda r: r + 1)
+        t.call("f", 2 * x, at=[0.5])
         t.mistake("f", lambda x: -x, "SECRET-MISTAKE")
     """)
-    kernel = for_the_kernel(hidden)
-    assert "SECRET" not in kernel and "linregress" not in kernel and "mistake" not in kernel
-    reference = namespace("def f(x): return x.sum()")
-    student = namespace("def f(x): return x.sum()")
-    with collecting(5) as full:
-        exec(hidden, dict(student))
-    with collecting(5) as stripped:
-        exec(kernel, dict(student))
-    assert [c.label for c in full["testers"][0].cases] == [c.label for c in stripped["testers"][0].cases]
-    payload = {"cases": outcomes(stripped["testers"][0])}
-    assert judge("t", 2, reference, hidden, 5, payload).points == 2
+    reference = namespace("def f(x): return lambda y: x.sum() * y if False else x.sum()")
+    reference["f"] = lambda x: float(np.sum(x))
+    recorded = run_reference(reference, hidden, 5)
+    rounds = Rounds(recorded)
+    plan = rounds.first()
+    for secret in ("SECRET", "linregress", "123.456", "mistake", "near_reference", "lambda x: -x",
+                   repr(recorded.cases[0].value)):
+        assert secret not in plan
+    calls = json.loads(plan)["calls"]
+    assert [c["name"] for c in calls] == ["f", "f"]
+    assert np.array_equal(decode(calls[1]["args"][0]), 2 * decode(calls[0]["args"][0]))
+    assert set(calls[0]) == {"name", "args", "kwargs"} and calls[1]["at"] == [encode(0.5)]
 
 
-def test_a_kernel_copy_that_would_make_other_calls_is_replaced_by_the_full_test():
-    """If stripping ever changed what the kernel runs, the grader would judge the wrong
-    cases; compiling compares the two on the solution and keeps the full test if they differ."""
-    from autograder.compile import CompiledAssignment, TestSpec, check_kernel_copies, for_the_kernel
-    from nbformat.v4 import new_code_cell
-    hidden = textwrap.dedent("""
-    from autograder.harness import hidden
+def test_a_hidden_test_that_would_send_code_into_the_kernel_is_refused_with_its_line(tmp_path):
+    """A Python function passed to the student's code (its closure, defaults and code could be read
+    there) or then= (it would run there) is refused by the self-check and by compiling, which names
+    the cell's line."""
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    from autograder.compile import compile_assignment
+    from autograder.course import CourseError
+    for line in ['    t.call("f", lambda x: x + minimum, 1.0)', '    t.call("f", 1.0, then=lambda r: r == 2)']:
+        hidden = f"@hidden\ndef test(t):\n    minimum = 2.0\n{line}\n    t.mistake('f', lambda x: x, 'm')\n"
+        ns = namespace("def f(g, x=None): return 2.0")
+        exec(IMPORT, ns)
+        with pytest.raises(AssertionError, match="line 4 of the hidden test"):
+            exec(hidden, ns)
+        folder = tmp_path / ("lambda" if "lambda x" in line else "then")
+        folder.mkdir()
+        nb = new_notebook(cells=[
+            new_code_cell("def f(g, x=None):\n    return 2.0", metadata={"nbgrader": {"solution": True, "grade_id": "f"}}),
+            new_code_cell("assert f(1) == 2\n### BEGIN HIDDEN TESTS\n" + IMPORT + hidden + "### END HIDDEN TESTS\n",
+                          metadata={"nbgrader": {"grade": True, "grade_id": "test_f", "points": 1}})])
+        nbformat.write(nb, folder / "toy.ipynb")
+        with pytest.raises(CourseError, match=r"toy.ipynb, test_f: t.call\('f', ...\) on line 7 of the cell"):
+            compile_assignment(folder, "toy")
+
+
+def test_changed_arguments_are_judged_in_the_grader_and_name_the_mistake_that_makes_them():
+    hidden = """
+    @hidden
+    def test(t):
+        x = t.rng.normal(size=4)
+        t.call("centre", x)
+        t.call("centre", [1.0, 2.0, 6.0], label="centre(a list)")
+
+        def in_place(x):
+            mean = np.mean(x)
+            for i in range(len(x)):
+                x[i] -= mean
+            return np.asarray(x, dtype=float)
+        t.mistake("centre", in_place, "You centred x in place: subtract into a new array.")
+        t.mistake("centre", lambda x: np.asarray(x) - np.median(x), "The mean, not the median.")
+    """
+    reference = "def centre(x): return np.asarray(x) - np.mean(x)"
+    assert grade(hidden, reference, reference, points=2).points == 2
+    student = """
+    def centre(x):
+        mean = sum(x) / len(x)
+        for i in range(len(x)):
+            x[i] = x[i] - mean
+        return np.asarray(x, dtype=float)
+    """
+    verdict = grade(hidden, reference, student, points=2)
+    assert verdict.points == 0
+    assert all("in place" in c.message and c.mistake.startswith("You centred x in place") for c in verdict.cases)
+    honest_copy = student.replace("mean = sum(x)", "x = list(x)\n        mean = sum(x)")
+    assert grade(hidden, reference, honest_copy, points=2).points == 2
+
+
+def test_games_are_played_by_the_grader_and_batched_per_round():
+    """The grader keeps the target and the position; the kernel is sent only each probe's numbers,
+    every game of a test in the same round trip."""
+    from autograder import kernel_side
+    from autograder.plans import Rounds
+    hidden = IMPORT + textwrap.dedent("""
+    def hunt(target, budget=30):
+        x = 0.0
+        for probe in range(1, budget + 1):
+            if abs(x - target) < 1e-3:
+                return {"found": True, "probes": probe}
+            step = yield (float(x - target),)       # only the signed gap at the current point
+            try:
+                x += float(step)
+            except (TypeError, ValueError):
+                return {"found": False, "probes": probe}
+        return {"found": False, "probes": budget}
 
     @hidden
     def test(t):
-        def loose(got, expected, case, probes=t.rng.normal(size=2)):   # draws when defined
-            return True
-        t.call("f", t.rng.uniform(), check=loose)
-        t.call("f", t.rng.uniform())
-        t.mistake("f", lambda x: -x, "sign")
+        found = lambda got, expected, case: (got["found"], f"found in {got['probes']} probes" if got["found"] else "not found")
+        for target in t.rng.uniform(1.0, 9.0, size=4):
+            t.play("move", hunt, target, check=found)
+        t.mistake("move", lambda gap: gap, "You move away from the target.")
+        t.mistake("move", lambda gap: -0.01 * gap, "Steps that small never arrive.")
     """)
-    solution = new_code_cell("import numpy as np\ndef f(x):\n    return 2 * x",
-                             metadata={"nbgrader": {"solution": True, "grade_id": "f"}})
-    test_cell = new_code_cell("pass", metadata={"nbgrader": {"grade": True, "grade_id": "test_f"}})
-    spec = TestSpec("test_f", 1.0, "pass", "pass\n", hidden, "f", kernel_hidden=for_the_kernel(hidden))
-    good = CompiledAssignment("toy", "toy.ipynb", [dict(solution), dict(test_cell)], {"test_f": spec}, ["f"])
-    check_kernel_copies(good)
-    assert spec.kernel_hidden != hidden and "sign" not in spec.kernel_hidden  # stripped, and it lines up
-    broken = hidden.replace('t.call("f", t.rng.uniform())\n', "")           # a copy that skips a call
-    spec.kernel_hidden = broken
-    check_kernel_copies(good)
-    assert spec.kernel_hidden == hidden
+    reference = namespace("def move(gap): return -gap")
+    recorded = run_reference(reference, hidden, 3)
+    targets = [case.game[1][0] for case in recorded.cases]
+    rounds, seen, plan = Rounds(recorded), [], None
+    plan = rounds.first()
+    while plan is not None:
+        seen.append(plan)
+        plan = rounds.receive(kernel_side.run(plan, namespace("def move(gap): return -0.5 * gap")))
+    assert 5 < len(seen) < 30 and all(len(json.loads(p)["calls"]) <= 4 for p in seen)
+    assert len(json.loads(seen[0])["calls"]) == 4                       # the four games, batched
+    assert not any(f"{target!r}"[:8] in text for target in targets for text in seen)
+    verdict = judge("t", 4, reference, hidden, 3, rounds.payload(), reference=recorded)
+    assert verdict.points == 4
+    verdict = grade(hidden.removeprefix(IMPORT), "def move(gap): return -gap", "def move(gap): return gap", seed=3)
+    assert verdict.points == 0 and all(c.mistake == "You move away from the target." for c in verdict.cases)
+    assert grade(hidden.removeprefix(IMPORT), "def move(gap): return -gap", "def move(gap): return 'left'",
+                 seed=3).points == 0
+
+
+def test_an_exception_names_a_mistake_only_on_evidence():
+    """Sharing an exception's type is not evidence: a student's shape bug (a ValueError) is not told
+    it made a registered mistake that also raises ValueError. The same message (or the same shapes in
+    it), or the mistake's values in another case, are."""
+    hidden = """
+    @hidden
+    def test(t):
+        t.call("last_z", [np.ones((3, 2)), np.ones((2, 3))], np.ones((2, 4)))
+        t.call("last_z", [np.ones((2, 2))], np.ones((2, 3)))
+        t.mistake("last_z", lambda Ws, x: Ws[-1] @ x, "You applied the last layer to the input only.")
+    """
+    reference = """
+    def last_z(Ws, x):
+        for W in Ws:
+            x = W @ x
+        return x
+    """
+    shape_bug = """
+    def last_z(Ws, x):
+        for W in Ws:
+            x = W @ x.T
+        return x
+    """
+    verdict = grade(hidden, reference, shape_bug, points=2)
+    assert verdict.points == 0 and [c.mistake for c in verdict.cases] == [None, None]
+    assert "ValueError" in verdict.cases[0].message
+    last_only = "def last_z(Ws, x):\n    return np.matmul(Ws[len(Ws) - 1], x)"
+    verdict = grade(hidden, reference, last_only, points=2)
+    assert verdict.cases[0].mistake == "You applied the last layer to the input only."   # the same shapes named
+    assert verdict.cases[1].passed
 
 
 def test_a_mistake_is_named_in_a_case_judged_by_check():
@@ -473,3 +622,56 @@ def test_a_mistake_in_an_array_is_matched_at_the_arrays_scale():
     student = "def slopes(x): return ((x + 1e-4)**3 - 3 * (x + 1e-4) - (x - 1e-4)**3 + 3 * (x - 1e-4)) / 2e-4"
     verdict = grade(hidden, reference, student)
     assert verdict.points == 0 and verdict.cases[0].mistake == "finite differences"
+
+
+def test_what_the_kernel_sends_is_decoded_as_data_never_as_code(tmp_path):
+    """Plans may carry functions as source text (grader to kernel); the grader decodes what comes
+    back as data only: a forged outcome or request that names a function is refused, not run."""
+    from autograder.harness import serve_request
+    marker = tmp_path / "ran"
+    code = {"__function__": f"open({str(marker)!r}, 'w').close() or (lambda: 0)", "data": {}}
+    hidden = """
+    @hidden
+    def test(t):
+        t.call("f", 1.0)
+    """
+    reference = namespace("def f(x): return 2 * x")
+    source = IMPORT + textwrap.dedent(hidden)
+    for forged in [{"outcome": "returned", "value": code, "after": [[]]},
+                   {"outcome": "returned", "value": {"__list__": [{"__numpy__": "lib.npyio.load"}]}, "after": [[]]},
+                   {"outcome": "returned", "value": {"__float__": "2.0"}, "after": [[code]]}]:
+        verdict = judge("t", 1, reference, source, 0, {"records": [forged]})
+        assert verdict.points == 0 and "could not be read" in verdict.cases[0].message
+    reply = json.loads(serve_request([lambda x: x], "autograder-served:" + json.dumps({"served": 0, "args": [code]})))
+    assert reply["error_type"] == "ValueError" and "could not read" in reply["error"]
+    assert not marker.exists()
+
+
+def test_served_functions_keep_their_definition_in_the_grader():
+    """t.served: the plan holds an index, never the function or its data; each call the student's
+    code makes is answered by the grader, with the arguments it sent."""
+    from autograder.plans import Rounds
+    hidden = IMPORT + textwrap.dedent("""
+    @hidden
+    def test(t):
+        secret = t.rng.uniform(3.0, 4.0)
+        t.call("root_of", t.served(lambda x: x**2 - secret, label="x**2 - c"), 1.0, rtol=1e-9)
+        t.mistake("root_of", lambda f, x0: -1.0, "wrong sign")
+        t.mistake("root_of", lambda f, x0: 0.0, "zero")
+    """)
+    solver = """
+    def root_of(f, x0):
+        lo, hi = 0.0, 10.0
+        for _ in range(200):
+            mid = (lo + hi) / 2
+            lo, hi = (mid, hi) if f(mid) < 0 else (lo, mid)
+        return (lo + hi) / 2
+    """
+    reference = namespace(solver)
+    recorded = run_reference(reference, hidden, 11)
+    plan = Rounds(recorded).first()
+    assert json.loads(plan)["calls"][0]["args"][0] == {"__served__": 0}
+    assert f"{recorded.cases[0].value:.6f}"[:6] not in plan
+    assert judge("t", 1, reference, hidden, 11, kernel_payload(recorded, namespace(solver)), reference=recorded).points == 1
+    reads = namespace("def root_of(f, x0):\n    return float(getattr(f, 'data', {}).get('secret', 0.0) ** 0.5)")
+    assert judge("t", 1, reference, hidden, 11, kernel_payload(recorded, reads), reference=recorded).points == 0

@@ -84,7 +84,7 @@ def test_what_decides_whether_a_result_is_kept(tmp_path):
     different = [fingerprint(replace(job, limits=Limits(cell_seconds=9)), digest, "sandboxed"),
                  fingerprint(replace(job, seeds={"test_a": 1, "test_b": 3}), digest, "sandboxed"),
                  fingerprint(job, digest, "NOT SANDBOXED"),
-                 fingerprint(job, compiled_digest(replace(compiled, harness_source="# changed")), "sandboxed")]
+                 fingerprint(job, compiled_digest(replace(compiled, kernel_side_source="# changed")), "sandboxed")]
     (folder / "notes.txt").write_text("a new file in the folder")
     different.append(fingerprint(job, digest, "sandboxed"))
     assert key not in different and len(set(different)) == len(different)

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from autograder.compile import compile_assignment, reference_namespaces
-from autograder.harness import record
+from autograder.verdict import as_record as record
 from autograder.verdict import compare, run_reference
 from conftest import REPO
 
