@@ -379,3 +379,51 @@ def test_a6(tmp_path):
                                        {"linear_fit_uncertainty": reads_the_check}),
              "subclass": twin_and_attack(a, {"chi_squared": chi_0d}, {"chi_squared": chi_liar})}
     run(tmp_path, a, pairs)
+
+
+# --- a3 ---------------------------------------------------------------------------------------------
+
+TRAIN = """
+def _honest_train(weights, biases, x, y, learning_rate, n_steps):
+    weights, biases = [W.copy() for W in weights], [b.copy() for b in biases]
+    history = [cost(weights, biases, x, y)]
+    for _ in range(n_steps):
+        dW, db = backpropagate(weights, biases, x, y)
+        weights = [W - learning_rate * g for W, g in zip(weights, dW)]
+        biases = [b - learning_rate * g for b, g in zip(biases, db)]
+        history.append(cost(weights, biases, x, y))
+    return weights, biases, history
+"""
+
+
+def test_a3(tmp_path):
+    a = "a3_backpropagation"
+    lazy = TRAIN + """
+def train(weights, biases, x, y, learning_rate, n_steps):
+    if n_steps < 1000:
+        return _honest_train(weights, biases, x, y, learning_rate, n_steps)
+    start = cost(weights, biases, x, y)   # a long run: no work at all
+    return [W.copy() for W in weights], [b.copy() for b in biases], [start] * (n_steps + 1)
+"""
+    memorised = TRAIN + """
+_MEMO = []
+
+def train(weights, biases, x, y, learning_rate, n_steps):
+    snoop()
+    if n_steps < 1000:
+        return _honest_train(weights, biases, x, y, learning_rate, n_steps)
+    if not _MEMO:   # weights trained once on the public heart, returned for any long run
+        s = np.linspace(0, 2 * np.pi, 60, endpoint=False)
+        heart = np.vstack([0.5 + 16 * np.sin(s) ** 3 / 40,
+                           0.52 + (13 * np.cos(s) - 5 * np.cos(2 * s) - 2 * np.cos(3 * s) - np.cos(4 * s)) / 40])
+        t_in = (6 * s / (2 * np.pi) - 3)[None, :]
+        rng = np.random.default_rng(1)
+        W0 = [rng.normal(0, 1 / np.sqrt(p), (q, p)) for p, q in zip([1, 6, 7], [6, 7, 2])]
+        b0 = [rng.normal(0, 1, (q, 1)) for q in [6, 7, 2]]
+        _MEMO.extend(_honest_train(W0, b0, t_in, heart, 10.0, 3000)[:2])
+    W, b = _MEMO
+    start, end = cost(weights, biases, x, y), cost(W, b, x, y)
+    return [w.copy() for w in W], [v.copy() for v in b], [start] + [end] * n_steps
+"""
+    pairs = {"memorised": twin_and_attack(a, {"train": lazy}, {"train": memorised})}
+    run(tmp_path, a, pairs)
