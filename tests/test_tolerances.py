@@ -293,7 +293,61 @@ def fit_by_least_squares(x, y, p0):
     return tuple(least_squares(lambda p: y - model(p), p0).x)
 
 
+# --- a1_derivatives ------------------------------------------------------------------------------------
+
+def forward_by_reciprocal(f, x, h=1e-6):
+    return (f(x + h) - f(x)) * (1.0 / h)
+
+
+def central_halved(f, x, h=1e-5):
+    return (f(x + h) - f(x - h)) / h / 2
+
+
+def second_by_sum(f, x, h=1e-4):
+    return (f(x + h) + f(x - h) - 2 * f(x)) / (h * h)
+
+
+def product_rule_other_order(f, df, g, dg):
+    return lambda x: f(x) * dg(x) + g(x) * df(x)
+
+
+def chain_rule_other_order(f, df, g, dg):
+    return lambda x: dg(x) * df(g(x))
+
+
+def convergence_order_by_lstsq(hs, errors):
+    design = np.column_stack([np.log(hs), np.ones(len(hs))])
+    return float(np.linalg.lstsq(design, np.log(errors), rcond=None)[0][0])
+
+
+def feed_forward_by_loop(weights, biases, a0):
+    activations, zs = [np.asarray(a0, dtype=float)], []
+    for layer in range(len(weights)):
+        z = np.einsum("ij,jk->ik", weights[layer], activations[-1]) + biases[layer]
+        zs.append(z)
+        activations.append(1.0 / (1.0 + np.exp(-z)))
+    return activations, zs
+
+
+def degree_by_terms(x, tol):
+    """Adds terms until the remainder, computed directly, is below tol."""
+    n, total, term = 0, 1.0, 1.0
+    while abs(np.exp(x) - total) >= tol:
+        n += 1
+        term = term * x / n
+        total = total + term
+    return n
+
+
 ALTERNATIVES = {
+    "a1_derivatives": {
+        "test_forward_difference": [("forward_difference", forward_by_reciprocal)],
+        "test_central_difference": [("central_difference", central_halved)],
+        "test_second_difference": [("second_difference", second_by_sum)],
+        "test_product_rule": [("product_rule", product_rule_other_order)],
+        "test_chain_rule": [("chain_rule", chain_rule_other_order)],
+        "test_convergence_order": [("convergence_order", convergence_order_by_lstsq)],
+    },
     "a2_jacobians": {
         "test_gradient": [("gradient", gradient_in_place)],
         "test_jacobian": [("jacobian", jacobian_by_rows)],
@@ -304,6 +358,7 @@ ALTERNATIVES = {
     },
     "a3_backpropagation": {
         "test_sigma": [("sigma", sigma_from_exp), ("d_sigma", d_sigma_from_exp)],
+        "test_feed_forward": [("feed_forward", feed_forward_by_loop)],
         "test_cost": [("cost", cost_by_norm)],
         "test_backpropagate": [("backpropagate", backpropagate_with_einsum)],
         "test_train": [("train", train_with_own_loop)],
@@ -312,6 +367,7 @@ ALTERNATIVES = {
         "test_taylor_polynomial": [("taylor_polynomial", taylor_by_polyval)],
         "test_maclaurin": [("maclaurin_exp", maclaurin_exp_direct), ("maclaurin_sin", maclaurin_sin_direct)],
         "test_lagrange_remainder_bound": [("lagrange_remainder_bound", lagrange_by_gamma)],
+        "test_degree_for_tolerance": [("degree_for_tolerance", degree_by_terms)],
         "test_linearise": [("linearise", linearise_by_rows)],
         "test_quadratic_approximation": [("quadratic_approximation", quadratic_from_nested_differences)],
     },
