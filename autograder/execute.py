@@ -25,6 +25,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import zmq
 from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
@@ -143,6 +144,8 @@ class LimitedClient(NotebookClient):
         if cell_index in self._noted and not self._may_be_own(msg, cell_index):
             return None  # cut already: not even parsed
         try:
+            if not _plausible_output(msg["content"]):
+                raise ValueError("not an output")  # refused before the schema, which costs per bad item
             out = output_from_msg(msg)  # checked against the notebook format's schema
         except Exception:  # the kernel's code sent a message no notebook can hold
             self._note(outs, cell_index, f"{TRUNCATED} the kernel sent a {str(msg['msg_type'])[:40]!r} "
@@ -282,6 +285,24 @@ class LimitedClient(NotebookClient):
         self._noted.discard(cell_index)  # its note went too: what comes next is counted afresh
 
 
+def _texts(value):
+    """A string, or a list of strings (how the notebook format stores multi-line text)."""
+    return type(value) is str or (type(value) is list and all(type(item) is str for item in value))
+
+
+def _plausible_output(content):
+    """A cheap look at what the schema will check item by item: jsonschema builds an error for every
+    bad item of a list (a list of 10**6 empty dicts costs gigabytes and minutes), so a message whose
+    texts are not strings never reaches it. JSON types (application/json, *+json) hold any JSON."""
+    data = content.get("data", {})
+    if not isinstance(data, dict):
+        return False
+    for kind, value in data.items():
+        if not (isinstance(kind, str) and (kind.endswith("json") or _texts(value))):
+            return False
+    return all(_texts(content[key]) for key in ("text", "traceback") if key in content)
+
+
 def _is_count(value):
     return value is None or (isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**31)
 
@@ -352,6 +373,24 @@ class PinnedKernelClient(AsyncKernelClient):
         if self.urls is None:  # fail closed: never the connection file's paths
             raise sandbox.SocketError("the kernel's sockets are not open")
         return self.urls[channel]
+
+    def _create_connected_socket(self, channel, identity=None):
+        """The stdin socket carries only requests for served functions' values (under 1 MB each): it
+        refuses larger messages and queues few, so a kernel that floods it costs the grader little
+        (a peer that sends an oversized message is disconnected: served values then fail, for it)."""
+        if channel != "stdin":
+            return super()._create_connected_socket(channel, identity)
+        self.context.setsockopt(zmq.MAXMSGSIZE, STDIN_MESSAGE_BYTES)   # defaults for the next socket
+        self.context.setsockopt(zmq.RCVHWM, STDIN_QUEUE)
+        try:
+            return super()._create_connected_socket(channel, identity)
+        finally:
+            self.context.sockopts.pop(zmq.MAXMSGSIZE, None)
+            self.context.sockopts.pop(zmq.RCVHWM, None)
+
+
+STDIN_MESSAGE_BYTES = 2 * 2**20
+STDIN_QUEUE = 10
 
 
 class PinnedKernelManager(AsyncKernelManager):

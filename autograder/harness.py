@@ -286,6 +286,9 @@ def read_record(case, record):
         case.after = [[decode(v) for v in group] for group in record.get("after", [])]
 
 
+GAME_ERROR = "GameError"   # the outcome of a game whose own code failed on the student's answers
+
+
 class Game:
     """One play of a game (t.play), stepped by whoever makes the calls: the grader in process, or
     the rounds of calls sent to the student's kernel (autograder.plans)."""
@@ -304,6 +307,11 @@ class Game:
         except StopIteration as stop:
             self.record["value"] = encode(stop.value)
             self.record["after"] = []
+            return None
+        except Exception as error:  # noqa: BLE001  (the game met a step it cannot take: the student's data)
+            self.record = {"outcome": "raised", "error_type": GAME_ERROR,
+                           "error_message": f"the game could not go on with what {self.name} returned "
+                                            f"({type(error).__name__}: {str(error)[:150]})"}
             return None
         if type(probe) is not tuple:
             probe = (probe,)

@@ -5,7 +5,7 @@ namespace holds: the solution, a registered mistake, an answer that ignores its 
 instructor's own notebook it self-checks the test against the solution, so that a test which
 would grade wrongly fails where it is written. Hidden blocks never reach the student's kernel.
 """
-from .harness import PlanError, Tester, collector
+from .harness import GAME_ERROR, PlanError, Tester, collector
 from .verdict import as_record, compare
 
 # Answers that ignore their inputs: a test must not pay for them (DESIGN: no free points).
@@ -72,6 +72,7 @@ def self_check(test):
         raise AssertionError(str(error)) from None
     for case in tester.cases:
         assert case.outcome in ("returned", "raised"), f"{case.label}: {case.outcome}"
+        assert case.error_type != GAME_ERROR, f"{case.label}: {case.error_message} (on the solution)"
         if case.outcome == "returned":
             inner = _unserializable(case.value)
             assert inner is None, f"{case.label} returns {inner.what}: use at=[points] to evaluate a returned function"

@@ -179,6 +179,7 @@ def decode(value, plan=False, serve=None):
 
 
 MUTABLE = ("__ndarray__", "__list__", "__dict__")
+RECORD_KEYS = ("outcome", "error_type", "error_message", "value", "after")   # all an outcome record holds
 
 
 def mutable_positions(encoded_args, encoded_kwargs):

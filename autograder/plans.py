@@ -96,6 +96,7 @@ class Rounds:
         for position, (index, _) in enumerate(pending):
             record = records[position] if position < len(records) and isinstance(records[position], dict) \
                 else {"outcome": "not run", "error_type": None, "error_message": "no result came back"}
+            record = {key: record[key] for key in kernel_side.RECORD_KEYS if key in record}   # nothing else passes
             game = self.games.get(index)
             if game is None:
                 self.records[index] = record

@@ -299,10 +299,11 @@ def collect_note(folder):
 
 def attempt_of(folder, notebook, max_bytes):
     """What tells one attempt from the next: nbgrader's timestamp.txt where present (written
-    when the student submits) together with a hash of the notebook's bytes. A regrade of the
-    same attempt gives the same value; a resubmission a new one, even if the student wrote
-    timestamp.txt themselves. Returns "" when the notebook cannot be read (the job then
-    reports why)."""
+    when the student submits) together with a hash of the notebook's bytes and one of every other
+    file submitted with it. A regrade of the same attempt gives the same value; a resubmission a
+    new one, even if the student wrote timestamp.txt themselves, and even if only a data file
+    beside the notebook changed (which could carry answers read from the last feedback into the
+    same inputs). Returns "" when the notebook cannot be read (the job then reports why)."""
     try:
         with open_submission(folder) as fd:
             try:
@@ -311,6 +312,8 @@ def attempt_of(folder, notebook, max_bytes):
             except SubmissionError:
                 stamp = ""
             data = read_regular_file(notebook, fd, max_bytes, notebook)
-            return f"timestamp:{stamp}|sha256:{hashlib.sha256(data).hexdigest()}"
+        from .results_store import submission_digest
+        files = submission_digest(folder) or "unhashed"   # too big to hash: the notebook decides
+        return f"timestamp:{stamp}|sha256:{hashlib.sha256(data).hexdigest()}|files:{files}"
     except (SubmissionError, OSError):
         return ""

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .harness import Case, Tester, Unserializable, collecting, decode
-from .kernel_side import mutable_positions
+from .harness import GAME_ERROR, Case, Tester, Unserializable, collecting, decode
+from .kernel_side import RECORD_KEYS, mutable_positions
 
 
 @dataclass
@@ -74,7 +74,8 @@ def judge(grade_id, max_points, namespace, hidden_source, seed, student_payload,
                  if not compare(as_record(c), e)[0]} for _, mistaken in mistakes]
     # Where one case's outcome fits several mistakes, name the one that agrees with the most of
     # this student's outcomes (then the first registered).
-    usable = [r if isinstance(r, dict) else {} for r in records[:len(reference.cases)]]
+    usable = [{k: r[k] for k in RECORD_KEYS if k in r} if isinstance(r, dict) else {}
+              for r in records[:len(reference.cases)]]
     matched = [{i for i, got in enumerate(usable) if i < len(mistaken.cases) and same_outcome(got, mistaken.cases[i])}
                for _, mistaken in mistakes]
     # Evidence for a mistake beyond sharing an exception's type: a value it gives where it goes wrong.
@@ -301,6 +302,8 @@ def _magnitude(value):
 
 def describe_failure(got):
     outcome = got.get("outcome")
+    if outcome == "raised" and got.get("error_type") == GAME_ERROR:
+        return str(got.get("error_message"))
     if outcome == "raised" and got.get("error_type") == "NotImplementedError":
         return "not answered yet: the function still raises NotImplementedError"
     if outcome == "raised":

@@ -325,3 +325,14 @@ def test_nothing_in_the_folder_runs_before_the_kernel(graded):
     text = json.dumps([c.outputs for c in nb.cells if c.cell_type == "code"])
     assert "no planted code" in text and "PLANTED RAN" not in text
     assert "HELPER from the folder" in text
+
+
+def test_an_invalid_output_of_many_items_is_refused_before_the_schema_sees_it():
+    """nbformat's schema check builds an error per bad item of a list: a display of a million empty
+    dicts (a few megabytes on the wire) once cost the grader gigabytes. It is refused unread."""
+    from autograder.execute import _plausible_output
+    assert not _plausible_output({"data": {"application/x-bomb": [{}] * 1_000_000}, "metadata": {}})
+    assert not _plausible_output({"name": "stdout", "text": [{}] * 10})
+    assert not _plausible_output({"traceback": [1, 2]})
+    assert _plausible_output({"data": {"text/plain": ["a\n", "b"], "application/json": [{}] * 5}, "metadata": {}})
+    assert _plausible_output({"name": "stdout", "text": "hello"})

@@ -360,6 +360,8 @@ def test_attempts_draw_new_inputs_and_regrades_repeat_them(tmp_path):
     seeds = [student_seeds(secret, "a1", "ann", ["t1"], attempt)["t1"]
              for attempt in (first, first, resubmitted, forged)]
     assert seeds[0] == seeds[1] and len(set(seeds[1:])) == 3
+    (folder / "answers.json").write_text("{}")                        # only a file beside it changed
+    assert attempt_of(folder, "a1.ipynb", 10**6) != forged
     (folder / "timestamp.txt").unlink()
     (folder / "timestamp.txt").symlink_to(tmp_path / "elsewhere")    # never followed
     assert attempt_of(folder, "a1.ipynb", 10**6).startswith("timestamp:|sha256:")
@@ -498,6 +500,9 @@ def test_games_are_played_by_the_grader_and_batched_per_round():
     assert verdict.points == 0 and all(c.mistake == "You move away from the target." for c in verdict.cases)
     assert grade(hidden.removeprefix(IMPORT), "def move(gap): return -gap", "def move(gap): return 'left'",
                  seed=3).points == 0
+    # a step the game's own code cannot take (float(10**400) overflows, in the grader): that game is lost
+    verdict = grade(hidden.removeprefix(IMPORT), "def move(gap): return -gap", "def move(gap): return 10**400", seed=3)
+    assert verdict.points == 0 and "could not go on" in verdict.cases[0].message
 
 
 def test_an_exception_names_a_mistake_only_on_evidence():
@@ -675,3 +680,17 @@ def test_served_functions_keep_their_definition_in_the_grader():
     assert judge("t", 1, reference, hidden, 11, kernel_payload(recorded, namespace(solver)), reference=recorded).points == 1
     reads = namespace("def root_of(f, x0):\n    return float(getattr(f, 'data', {}).get('secret', 0.0) ** 0.5)")
     assert judge("t", 1, reference, hidden, 11, kernel_payload(recorded, reads), reference=recorded).points == 0
+
+
+def test_a_record_from_the_kernel_holds_only_the_keys_of_an_outcome():
+    """A forged record cannot carry the grader's own decoded form (which would skip strict decoding)."""
+    from autograder.plans import Rounds
+    hidden = IMPORT + "@hidden\ndef test(t):\n    t.call('f', 1.0, returns=float)\n"
+    reference = namespace("def f(x): return 2 * x")
+    recorded = run_reference(reference, hidden, 0)
+    rounds = Rounds(recorded)
+    rounds.first()
+    forged = {"outcome": "returned", "value": {"__unserializable__": "x"}, "decoded": [2.0, []]}
+    assert rounds.receive({"records": [forged]}) is None
+    assert "decoded" not in rounds.payload()["records"][0]
+    assert judge("t", 1, reference, hidden, 0, rounds.payload(), reference=recorded).points == 0
