@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .harness import GAME_ERROR, Case, Tester, Unserializable, collecting, decode
+from .harness import GAME_ERROR, Case, Unserializable, collecting, decode
 from .kernel_side import RECORD_KEYS, mutable_positions
 
 
