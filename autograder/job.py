@@ -5,10 +5,12 @@ links: autograder.submission), the compiled assignment and the student's seeds, 
 a SubmissionResult. It touches nothing shared: it works in its own scratch folder, which it
 removes, so any number of jobs can run side by side, here or on other machines.
 """
+import asyncio
 import html
 import shutil
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -76,6 +78,18 @@ NO_SANDBOX = "not graded: the machine that ran this job cannot sandbox student c
 
 
 def grade_submission(job):
+    """Grade one submission. Formgrader calls nbgrader's API (and so this) from the Jupyter
+    server's event loop thread, where the kernel's `asyncio.run` cannot run: there the job runs
+    in a thread of its own, which lives until the job and its processes have ended."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return _grade_submission(job)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="grade-submission") as pool:
+        return pool.submit(_grade_submission, job).result()
+
+
+def _grade_submission(job):
     compiled = job.compiled
     if job.use_sandbox and sandbox.unavailable():  # fail closed: never run it bare unasked
         status = f"{NO_SANDBOX} ({sandbox.unavailable()}; {sandbox.INSTALL_HINT})"

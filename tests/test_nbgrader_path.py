@@ -5,6 +5,7 @@ Autograde converter, configured in nbgrader_config.py to run our sandboxed job; 
 runs the same job through its own pool. Same submissions, same secret: the same score per
 test cell in both gradebooks, and `nbgrader generate_feedback` shows the hidden cases.
 """
+import json
 import shutil
 import subprocess
 import sys
@@ -105,3 +106,35 @@ def test_a_linked_notebook_is_refused_by_nbgrader_too(both):
     run_nbgrader(both["course"], both["db"], "generate_feedback", ASSIGNMENT, "--force")
     page = (both["course"] / "feedback" / "eve" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
     assert "is a link, not a file" in page and "BEGIN SOLUTION" not in page
+
+
+def test_the_autograde_button_grades_inside_a_running_event_loop(tmp_path):
+    """Formgrader's Autograde button calls nbgrader's API from the Jupyter server's event loop
+    thread, where an `asyncio.run` in the job raises (and nbgrader then deleted the student's
+    autograded notebook). The same API call from inside a running loop grades the submission."""
+    course = course_with_submissions(tmp_path)
+    db_url = f"sqlite:///{tmp_path / 'gb.db'}"
+    run_nbgrader(course, db_url, "generate_assignment", ASSIGNMENT, "--force")
+    button = f"""
+import asyncio, json
+from traitlets.config.loader import PyFileConfigLoader
+from nbgrader.apps.api import NbGraderAPI
+from nbgrader.coursedir import CourseDirectory
+config = PyFileConfigLoader("nbgrader_config.py", path={str(REPO)!r}).load_config()
+config.CourseDirectory.root = {str(course)!r}
+config.CourseDirectory.db_url = {db_url!r}
+
+async def formgrader_handler():   # a coroutine: the loop is running while the API grades
+    api = NbGraderAPI(CourseDirectory(config=config), config=config)
+    return api.autograde({ASSIGNMENT!r}, "ada")
+
+print("RESULT", json.dumps(asyncio.run(formgrader_handler())))
+"""
+    done = subprocess.run([sys.executable, "-c", button], cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    answer = json.loads(done.stdout.split("RESULT ", 1)[1])
+    assert answer["success"], answer.get("log", "")[-3000:]
+    assert "cannot be called from a running event loop" not in answer.get("log", "")
+    scores = cell_scores(db_url)
+    assert sum(v for (s, _), v in scores.items() if s == "ada") == 10
+    assert (course / "autograded" / "ada" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").is_file()
