@@ -20,6 +20,7 @@ import nbformat
 from nbgrader.api import Gradebook
 from nbgrader.apps import NbGraderAPI
 from nbgrader.coursedir import CourseDirectory
+from tqdm import tqdm
 
 from . import sandbox
 from .compile import compile_assignment
@@ -27,7 +28,6 @@ from .dispatch import DaskCluster, LocalPool
 from .course import CourseError, course_config, ensure_tools_on_path, require_assignment
 from .job import NO_SANDBOX, GradingJob, SubmissionResult
 from .limits import resolve_limits
-from .progress import Progress
 from .sanitize import with_csp
 from .results_store import ResultStore, StoredResults, compiled_digest, fingerprint
 from .runs import Run, clean_dead_runs
@@ -126,7 +126,7 @@ def _grade_in_run(run, root, assignment, submissions, out, db_url, workers, secr
 
     # Start the workers first: importing the Jupyter stack takes seconds, and they can do it
     # while this process sets up the gradebook.
-    dispatcher = None
+    dispatcher = progress = None
     if pending:
         dispatcher = DaskCluster(scheduler, compiled) if scheduler else \
             LocalPool(min(workers, len(pending)), compiled)
@@ -172,7 +172,7 @@ def _grade_in_run(run, root, assignment, submissions, out, db_url, workers, secr
                 if student not in waiting:
                     finish(store.load(student, keys[student]))
             if dispatcher is not None:
-                progress = Progress(len(pending))
+                progress = _Progress(len(pending))
                 for job, key, outcome in dispatcher.results():
                     if isinstance(outcome, SubmissionResult) and outcome.status.startswith(NO_SANDBOX):
                         results.hold(outcome)  # its code never ran: no score, no page, graded next run
@@ -190,7 +190,31 @@ def _grade_in_run(run, root, assignment, submissions, out, db_url, workers, secr
     finally:
         if dispatcher is not None:
             dispatcher.close()
+        if progress is not None:
+            progress.close()
     return results, len(pending), gradebook_seconds, where
+
+
+class _Progress:
+    """tqdm's bar on a terminal; in a log (CI, a redirected stderr) one plain line per submission,
+    which tqdm's carriage-return updates would garble."""
+
+    def __init__(self, total, stream=sys.stderr):
+        self.stream, self.total, self.done = stream, total, 0
+        self.bar = tqdm(total=total, desc="grading", unit="submission", file=stream, dynamic_ncols=True,
+                        disable=not stream.isatty())
+
+    def step(self, note):
+        self.done += 1
+        if self.bar.disable:
+            self.stream.write(f"grading {self.done}/{self.total} {note}\n")
+            self.stream.flush()
+        else:
+            self.bar.set_postfix_str(note, refresh=False)
+            self.bar.update()
+
+    def close(self):
+        self.bar.close()
 
 
 def default_workers(limits):

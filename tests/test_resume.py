@@ -172,3 +172,22 @@ def test_a_submission_too_big_to_fingerprint_is_held_not_kept(tmp_path, monkeypa
     assert not list((tmp_path / "out" / "results").glob("*.pickle"))
     assert grade() == ({"ann": 10.0, "bob": 0.0}, 2)           # nothing kept: graded again
     assert gradebook_scores(tmp_path) == {"ann": 10.0, "bob": 0.0}
+
+
+def test_progress_is_one_line_per_submission_in_a_log_and_a_bar_on_a_terminal():
+    import io
+
+    from autograder.grade import _Progress
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    log, terminal = io.StringIO(), Terminal()
+    for stream in (log, terminal):
+        progress = _Progress(2, stream)
+        progress.step("ann: 10/10")
+        progress.step("bob: 0/10")
+        progress.close()
+    assert log.getvalue() == "grading 1/2 ann: 10/10\ngrading 2/2 bob: 0/10\n"
+    assert "\r" in terminal.getvalue() and "2/2" in terminal.getvalue() and "bob: 0/10" in terminal.getvalue()
