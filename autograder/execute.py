@@ -23,6 +23,7 @@ import math
 import os
 import time
 from dataclasses import dataclass
+from queue import Empty
 from pathlib import Path
 
 import zmq
@@ -41,6 +42,18 @@ class Execution:
     problem: str | None = None      # why execution stopped early, if it did
     problem_cell: int | None = None
     seconds: float = 0.0
+    stuck: bool = False             # a cell ignored the interrupt: only a new kernel can go on
+    output_bytes_kept: int = 0      # of the notebook's output budget, this run's and earlier runs'
+
+
+class InterruptIgnored(Exception):
+    """A cell ran past its time and was still running after the interrupt and a grace period."""
+
+
+# After a cell's time runs out it is interrupted; a kernel that has not answered this much later
+# ignores interrupts (a loop that catches KeyboardInterrupt): every later cell would queue behind
+# it, so execution stops here and the job goes on in a new kernel (job.execute_with_restarts).
+INTERRUPT_GRACE_SECONDS = 5
 
 
 TRUNCATED = "[output truncated:"
@@ -108,6 +121,22 @@ class LimitedClient(NotebookClient):
             plan = driver.receive(find_payload(cell))
         cell.source = "# the hidden test's calls ran here"
         return cell
+
+    async def _async_handle_timeout(self, timeout, cell=None):
+        """nbclient interrupts the kernel and hands back a timeout error for the cell at once, even if
+        the kernel is still running it. Wait (a grace period) for the interrupted cell's own reply."""
+        reply = await super()._async_handle_timeout(timeout, cell)
+        deadline = time.monotonic() + INTERRUPT_GRACE_SECONDS
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise InterruptIgnored()
+            try:
+                msg = await self.kc.shell_channel.get_msg(timeout=left)
+            except Empty:
+                raise InterruptIgnored() from None
+            if msg.get("msg_type") == "execute_reply":   # the one execution outstanding has ended
+                return reply
 
     async def _serve_values(self, driver):
         """Answer the kernel's requests for served functions' values (plans.Rounds.serve): they come
@@ -472,27 +501,34 @@ def start_kernel(workdir, runtime, scratch, limits, cgroups, use_sandbox, tmpfs_
 
 
 STARTUP_SECONDS = 60
+# After a cell's reply, how long its last outputs may take to arrive: on a loaded machine a burst of
+# displays can lag its reply by seconds (at 2 s, a 300-display cell lost its last ones under load).
+IOPUB_SECONDS = 10
 
 
-def run(nb, manager, workdir, limits, results=None, rounds=None, kernel_side=""):
+def run(nb, manager, workdir, limits, results=None, rounds=None, kernel_side="", notebook_seconds=None,
+        output_bytes_kept=0):
     """Execute `nb` in place (outputs filled in). Returns an Execution. `results`: cell index
     -> the output that cell hands out on an allowance of its own (LimitedClient.results);
-    `rounds`: cell index -> the hidden test (plans.Rounds) whose calls that cell makes."""
+    `rounds`: cell index -> the hidden test (plans.Rounds) whose calls that cell makes.
+    A run that goes on after a stuck cell passes what is left of the notebook's time
+    (`notebook_seconds`) and output budget (`output_bytes_kept` used already)."""
     result = Execution()
     start = time.monotonic()
     # nbclient takes whole seconds, and 0 would mean no limit at all.
     client = LimitedClient(nb, km=manager, timeout=max(1, math.ceil(limits.cell_seconds)), allow_errors=True,
-                           interrupt_on_timeout=True, kernel_name="sandboxed", iopub_timeout=2,
+                           interrupt_on_timeout=True, kernel_name="sandboxed", iopub_timeout=IOPUB_SECONDS,
                            # after the interrupt, stop waiting for a reply that may never come
                            error_on_timeout={"ename": "TimeoutError", "traceback": [],
                                              "evalue": f"the cell ran longer than {limits.cell_seconds:g} s"},
                            startup_timeout=STARTUP_SECONDS, shutdown_kernel="immediate",
                            resources={"metadata": {"path": str(workdir)}})
     client.output_limit = limits.output_bytes
-    client.notebook_limit = limits.notebook_output_bytes
+    client.notebook_limit = max(0, limits.notebook_output_bytes - output_bytes_kept)
     client.results = dict(results or {})
     client.rounds, client.kernel_side = dict(rounds or {}), kernel_side
-    deadline = start + limits.notebook_seconds
+    budget = limits.notebook_seconds if notebook_seconds is None else notebook_seconds
+    deadline = start + budget
 
     async def on_start(cell, cell_index):
         result.problem_cell = cell_index  # if anything goes wrong now, it is in this cell
@@ -501,7 +537,7 @@ def run(nb, manager, workdir, limits, results=None, rounds=None, kernel_side="")
 
     client.on_cell_start = on_start
     # A kernel whose own machinery the student broke may never answer: a hard stop.
-    hard_stop = limits.notebook_seconds + 2 * limits.cell_seconds + 30
+    hard_stop = budget + 2 * limits.cell_seconds + INTERRUPT_GRACE_SECONDS + 30
 
     async def execute_within_limit():
         async def connect_and_execute():
@@ -515,6 +551,10 @@ def run(nb, manager, workdir, limits, results=None, rounds=None, kernel_side="")
         result.problem = f"the notebook did not finish within {hard_stop:g} s and was stopped"
     except DeadKernelError:
         result.problem = "the kernel died (the code ended Python, crashed, or ran out of memory)"
+    except InterruptIgnored:
+        result.problem = (f"a cell ran longer than {limits.cell_seconds:g} s and went on running when "
+                          "interrupted")
+        result.stuck = True
     except CellTimeoutError:
         result.problem = f"a cell did not stop within {limits.cell_seconds:g} s, even when interrupted"
     except TimeoutError as error:
@@ -533,4 +573,5 @@ def run(nb, manager, workdir, limits, results=None, rounds=None, kernel_side="")
     if not result.problem:
         result.problem_cell = None
     result.seconds = time.monotonic() - start
+    result.output_bytes_kept = output_bytes_kept + getattr(client, "kept_bytes", 0)
     return result

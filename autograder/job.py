@@ -144,14 +144,17 @@ def _grade_submission(job):
             results = {index: MIME if role == "hidden" else DISK_MIME if role == "probe" else "error"
                        for index, (role, _) in enumerate(roles) if role in ("hidden", "probe", "visible")}
             run = kernel.run(nb, results, rounds, compiled.kernel_side_source)
+        run = go_on_after_stuck_cells(run, nb, roles, results, rounds, compiled.kernel_side_source, job.limits,
+                                      lambda: SandboxedKernel(workdir, scratch, job.limits, job.use_sandbox,
+                                                              job.cgroup_prefix, copied, entries))
         result.seconds = run.seconds
         clock.done("wait for the kernel, execute the notebook")
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
-    if run.problem:
-        where = describe_cell(roles, run.problem_cell)
-        result.problem = f"{run.problem}{where}"
+    if run.problems:
+        result.problem = "; then ".join(f"{text}{describe_cell(roles, cell)}{', so ' + RESTARTED if restarted else ''}"
+                                        for text, cell, restarted in run.problems)
     if sandboxed and disk_was_filled(nb, roles):
         result.notes.append(f"Your code filled its {size(job.limits.disk_bytes)} of disk space (its folder and "
                             "/tmp together): writes past that failed with 'No space left on device'")
@@ -164,6 +167,52 @@ def _grade_submission(job):
     result.feedback_html = render_feedback(result.notebook, compiled.name, job.student_id, result, job.scratch_root)
     clock.done("render the feedback")
     return result
+
+
+@dataclass
+class Executions:
+    """A notebook's execution, over one kernel or more: each problem with the cell (an index into
+    the execution notebook) where it happened, and whether grading went on in a new kernel."""
+    problems: list = field(default_factory=list)
+    seconds: float = 0.0
+
+
+RESTARTED = ("the kernel was restarted, your cells before that one ran again, and grading went on "
+             "with the next task")
+
+
+def go_on_after_stuck_cells(run, nb, roles, results, rounds, kernel_side, limits, new_kernel):
+    """A cell that ignores the interrupt would hold every later cell behind it: it costs only its own
+    task. The rest of that task is skipped; a new kernel (`new_kernel()`) runs the student's cells
+    before it again (copies: their outputs from the first run stay) and then everything from the next
+    answer cell on, within what is left of the notebook's time and output budget. Repeats for each
+    stuck cell. Cells are run in place, so outputs land in `nb`; `results` and `rounds` are keyed by
+    `nb`'s indices."""
+    done = Executions(seconds=run.seconds)
+    index_of = list(range(len(nb.cells)))     # the last run's cell -> the cell of `nb`
+    skipped = set()
+    while run.problem:
+        stuck = index_of[run.problem_cell] if run.problem_cell is not None and run.problem_cell < len(index_of) \
+            else None
+        resume = None if stuck is None or not run.stuck else \
+            next((i for i in range(stuck + 1, len(roles)) if roles[i][0] == "answer"), None)
+        left = limits.notebook_seconds - done.seconds
+        if resume is None or left < 1:
+            done.problems.append((run.problem, stuck, False))
+            break
+        done.problems.append((run.problem, stuck, True))
+        skipped.update(range(stuck, resume))
+        again = [i for i in range(stuck) if roles[i][0] in ("answer", "student") and i not in skipped]
+        index_of = again + list(range(resume, len(nb.cells)))
+        part = nbformat.v4.new_notebook(metadata=nb.metadata)
+        part.cells = [nbformat.from_dict(dict(nb.cells[i])) for i in again] + nb.cells[resume:]
+        position = {i: j for j, i in enumerate(index_of)}
+        with new_kernel() as kernel:
+            run = kernel.run(part, {position[i]: kind for i, kind in results.items() if i >= resume},
+                             {position[i]: driver for i, driver in rounds.items() if i >= resume}, kernel_side,
+                             notebook_seconds=left, output_bytes_kept=run.output_bytes_kept)
+        done.seconds += run.seconds
+    return done
 
 
 def record_tests(compiled, references, seeds, roles):
@@ -374,9 +423,10 @@ def autograded_notebook(nb, roles, compiled, result, run):
             cell.metadata = {}
         if cell.cell_type == "code":
             cell.outputs = kernel_outputs(cell.outputs)
-        if run.problem and index == run.problem_cell and cell.cell_type == "code":
-            cell.outputs.append(new_output("stream", name="stdout",
-                                           text=f"\n[autograder] {run.problem}\n"))
+        for text, problem_cell, restarted in run.problems:
+            if index == problem_cell and cell.cell_type == "code":
+                text += f", so {RESTARTED}" if restarted else ""
+                cell.outputs.append(new_output("stream", name="stdout", text=f"\n[autograder] {text}\n"))
         if role == "visible":
             cell.source = compiled.tests[grade_id].source
             shown = []

@@ -51,9 +51,10 @@ class SandboxedKernel:
             raise
         return self
 
-    def run(self, nb, results=None, rounds=None, kernel_side=""):
-        """Execute the notebook (autograder.execute.run); the kernel is stopped when it returns."""
-        return execute.run(nb, self.manager, self.workdir, self.limits, results, rounds, kernel_side)
+    def run(self, nb, results=None, rounds=None, kernel_side="", **left):
+        """Execute the notebook (autograder.execute.run); the kernel is stopped when it returns.
+        `left`: what a run that goes on after a stuck cell has left (execute.run's keywords)."""
+        return execute.run(nb, self.manager, self.workdir, self.limits, results, rounds, kernel_side, **left)
 
     def __exit__(self, *exc):
         try:
