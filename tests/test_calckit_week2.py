@@ -64,6 +64,33 @@ def test_small_cells_scale_area_by_abs_det(name):
     assert explorer.live.png().startswith(b"\x89PNG")
 
 
+@pytest.mark.parametrize("name", list(MAPS))
+def test_deformation_readout_over_its_sliders(name):
+    """Over a grid of every slider (where across u, where across v, cell size), the readout's
+    det J is sympy's, its measured area is the integral of |det J| over the cell (Gauss-Legendre
+    quadrature of sympy's determinant, independent of the traced polygon), and at the smallest
+    cell the ratio it calls "→ 1" is within 1e-4 of 1."""
+    from calckit.deformation import _Fractions, _readout
+    m = MAPS[name]
+    det = sp.lambdify((u, v), sp.Matrix([sp.sympify(e) for e in m.expr]).jacobian([u, v]).det(), "numpy")
+    nodes, weights = np.polynomial.legendre.leggauss(24)
+    widget = _Fractions(DeformationExplorer(name))
+    for fu in np.arange(0.1, 0.91, 0.2):
+        for fv in np.arange(0.1, 0.91, 0.2):
+            for size in 10.0 ** np.array([-3.0, -2.0, -1.0, -0.7]):
+                r = widget.update(fu, fv, size, name)
+                u0 = m.ulim[0] + fu * (m.ulim[1] - m.ulim[0])
+                v0 = m.vlim[0] + fv * (m.vlim[1] - m.vlim[0])
+                du, dv = size * (m.ulim[1] - m.ulim[0]), size * (m.vlim[1] - m.vlim[0])
+                U, V = np.meshgrid(u0 + du / 2 * nodes, v0 + dv / 2 * nodes)
+                exact = np.sum(np.outer(weights, weights) * np.abs(det(U, V) + 0 * U)) * du * dv / 4
+                assert r["det"] == pytest.approx(float(det(u0, v0)), rel=1e-12, abs=1e-12)
+                assert r["area_after"] == pytest.approx(exact, rel=2e-3)
+                assert r["area_before"] == pytest.approx(du * dv, rel=1e-12)
+                if size == 1e-3:
+                    assert abs(r["ratio"] - 1) < 1e-4 and "→ 1 as the cell shrinks" in _readout(r)
+
+
 def test_gradient_explorer_points_uphill():
     explorer = GradientExplorer("hill and hole")
     r = explorer.update(0.3, -0.4)
@@ -74,9 +101,109 @@ def test_gradient_explorer_points_uphill():
     step = 1e-5 * r["uphill"]
     assert (s.f(0.3 + step[0], -0.4 + step[1]) - r["f"]) / 1e-5 == pytest.approx(r["slope"], rel=1e-4)
     r = explorer.update(1 / np.sqrt(2), 0.0)   # the top of the hill: a stationary point
-    assert r["slope"] < 1e-12 and not np.any(r["uphill"])
+    assert r["slope"] < 1e-12 and not np.any(r["uphill"]) and r["kind"] == "maximum"
+    r = explorer.update(2.0, 2.0)              # nearly flat (|∇f| ≈ 1e-3), but no stationary point
+    assert r["slope"] < 0.01 and r["stationary"] is None
     r = explorer.update(1.0, 1.0, surface="saddle")
     np.testing.assert_allclose(r["gradient"], [2.0, -2.0])
+    assert explorer.live.png().startswith(b"\x89PNG")
+
+
+def _stationary_points_by_scipy(name):
+    """Every stationary point in (and just around) the sliders' square, found independently of the
+    widget: scipy's root finder on sympy's gradient, from a grid of starts, duplicates merged."""
+    from scipy.optimize import root
+    expr = sp.sympify(SURFACES[name].expr)
+    grad = sp.lambdify([(x, y)], [sp.diff(expr, x), sp.diff(expr, y)], "numpy")
+    hess = sp.lambdify([(x, y)], sp.hessian(expr, (x, y)), "numpy")
+    found = []
+    for start in np.stack(np.meshgrid(np.linspace(-2.2, 2.2, 12), np.linspace(-2.2, 2.2, 12)), -1).reshape(-1, 2):
+        sol = root(lambda p: np.array(grad(p), dtype=float), start, jac=lambda p: np.array(hess(p), dtype=float),
+                   tol=1e-14)
+        p = sol.x
+        if sol.success and np.all(np.abs(p) <= 2.1) and np.hypot(*grad(p)) < 1e-10 \
+                and not any(np.allclose(p, q, atol=1e-7) for q in found):
+            found.append(p)
+    kinds = []
+    for p in found:
+        lam = np.linalg.eigvalsh(np.array(hess(p), dtype=float))
+        kinds.append("minimum" if lam[0] > 0 else "maximum" if lam[1] < 0 else "saddle")
+    return found, kinds
+
+
+SLIDER_VALUES = np.round(np.arange(-200, 201) * 0.01, 2)
+
+
+@pytest.mark.parametrize("name", list(SURFACES))
+def test_gradient_readout_calls_stationary_exactly_the_slider_points_next_to_one(name):
+    """Over a grid of slider positions (every 0.1, plus every slider point within 0.03 of a true
+    stationary point), the readout says "stationary" iff a stationary point lies within half a
+    slider step, names that point and its kind, and reports the true change of f uphill."""
+    from calckit.gradient import describe
+    truth, kinds = _stationary_points_by_scipy(name)
+    expected_counts = {"bowl": 1, "saddle": 1, "hill and hole": 2, "egg box": 4, "banana valley": 1}
+    assert len(truth) == expected_counts[name]          # (±π/2, 0), (0, ±π/2) for the egg box
+    expr = sp.sympify(SURFACES[name].expr)
+    f = sp.lambdify((x, y), expr, "numpy")
+    grad = sp.lambdify((x, y), [sp.diff(expr, x), sp.diff(expr, y)], "numpy")
+    coarse = SLIDER_VALUES[::10]
+    points = {(a, b) for a in coarse for b in coarse}
+    for q in truth:
+        near = SLIDER_VALUES[np.abs(SLIDER_VALUES - q[0]) <= 0.03], SLIDER_VALUES[np.abs(SLIDER_VALUES - q[1]) <= 0.03]
+        points |= {(a, b) for a in near[0] for b in near[1]}
+    explorer = GradientExplorer(name)
+    said_stationary = 0
+    for a, b in sorted(points):
+        r = explorer.update(float(a), float(b))
+        text = describe(r)
+        nearby = [i for i, q in enumerate(truth) if np.max(np.abs(q - (a, b))) <= 0.005]
+        if nearby:
+            said_stationary += 1
+            assert r["stationary"] is not None and "stationary point" in text, (a, b)
+            np.testing.assert_allclose(r["stationary"], truth[nearby[0]], atol=1e-9)
+            assert r["kind"] == kinds[nearby[0]] and kinds[nearby[0]] in text
+        else:
+            assert r["stationary"] is None and "stationary point</b>, (" not in text, (a, b)
+            g = np.array(grad(a, b), dtype=float)
+            np.testing.assert_allclose(r["gradient"], g, rtol=1e-12, atol=1e-14)
+            if np.hypot(*g) > 1e-9:
+                u = g / np.hypot(*g)
+                np.testing.assert_allclose(r["uphill"], u, atol=1e-9)
+                assert r["rise"] == pytest.approx(f(a + 0.01 * u[0], b + 0.01 * u[1]) - f(a, b), rel=1e-9, abs=1e-15)
+            if np.hypot(*g) < 0.01:
+                assert "not</b> a stationary point" in text
+    assert said_stationary == len(truth)   # each stationary point has exactly one nearest slider point
+
+
+def test_gradient_explorer_rescales_its_3d_plot_for_each_surface():
+    """After every switch between two surfaces, the 3-D axes span the new surface exactly (its
+    range over the plotted square, computed with sympy), not the union with the old one; every
+    slider position, corners included, lies inside both panels."""
+    names = list(SURFACES)
+    explorer = GradientExplorer(names[0])
+    # Each surface after the one whose range differs most from it (the banana valley reaches 189,
+    # the others at most 12): a plot that only grew would keep the old range.
+    for new in names:
+        for old in {"banana valley", "egg box"} - {new}:
+            explorer.update(0.0, 0.0, surface=old)
+            explorer.update(0.0, 0.0, surface=new)
+            s = SURFACES[new]
+            xlim = (min(s.xlim[0], -2.0), max(s.xlim[1], 2.0))
+            ylim = (min(s.ylim[0], -2.0), max(s.ylim[1], 2.0))
+            X, Y = np.meshgrid(np.linspace(*xlim, explorer.points), np.linspace(*ylim, explorer.points))
+            Z = sp.lambdify((x, y), sp.sympify(s.expr), "numpy")(X, Y) + 0 * X
+            pad = 0.05 * (Z.max() - Z.min())        # the widget's stated margin
+            np.testing.assert_allclose(explorer.ax3d.get_zlim3d(), (Z.min() - pad, Z.max() + pad), rtol=1e-12, atol=1e-12)
+            np.testing.assert_allclose(explorer.ax3d.get_xlim3d(), xlim)
+            np.testing.assert_allclose(explorer.ax3d.get_ylim3d(), ylim)
+            for a in (-2.0, 0.0, 2.0):
+                for b in (-2.0, 0.0, 2.0):
+                    r = explorer.update(a, b)
+                    x_lo, x_hi = explorer.ax.get_xlim()
+                    y_lo, y_hi = explorer.ax.get_ylim()
+                    assert x_lo <= a <= x_hi and y_lo <= b <= y_hi
+                    z_lo, z_hi = explorer.ax3d.get_zlim3d()
+                    assert z_lo <= r["f"] <= z_hi
     assert explorer.live.png().startswith(b"\x89PNG")
 
 
@@ -131,8 +258,26 @@ def test_probes_count_and_the_game_is_won_within_tolerance():
     assert far.depth > game.landscape.depth(game.minimum)
     near = game.probe(*(game.minimum + [0.06, -0.06]))   # 0.085 away
     assert near.found and game.found_after == 2
-    game.probe(0.0, 0.0)
-    assert game.found_after == 2 and len(game.probes) == 3   # later probes do not undo the win
+    # The game is over: a later probe is refused, clearly, and the count stays at the winning probe.
+    with pytest.raises(ValueError, match="already found after 2 probes"):
+        game.probe(0.0, 0.0)
+    assert game.found_after == 2 and len(game.probes) == 2
+    with pytest.raises(ValueError, match="game is over"):
+        game.play(lambda f, J, H: -J)
+    assert len(game.probes) == 2
+
+
+def test_the_view_stops_counting_once_the_phone_is_found():
+    view = SandpitView(4, "valley")
+    view.probe(0.0, 0.0)
+    state = view.probe(*view.game.minimum)
+    assert state["found"] and state["probes"] == 2
+    for point in [(1.0, 1.0), (-2.0, 2.5), tuple(view.game.minimum)]:
+        state = view.probe(*point)
+        assert state["probes"] == 2 and len(view.game.probes) == 2 and "already found" in state["message"]
+        assert "Found the phone after 2 probes" in calckit.sandpit.describe(state)
+    assert view.game.found_after == 2
+    assert view.new_game(4, "valley")["probes"] == 0
 
 
 @pytest.mark.parametrize("bad, message", [((3.5, 0.0), "outside the sandpit"), ((np.nan, 0.0), "outside"),

@@ -58,6 +58,35 @@ def jacobian(f, x, h=1e-5):
         J[:, j] = (f(x + e) - fx) / h
     return J
 """),
+    ("jacobian_in_place", "test_jacobian", "never put it back", """
+def jacobian(f, x, h=1e-5):
+    J = []
+    for j in range(len(x)):
+        x[j] += h
+        fp = np.array(f(x))
+        x[j] -= 2 * h
+        fm = np.array(f(x))
+        J.append((fp - fm) / (2 * h))
+    return np.array(J).T
+"""),
+    ("hessian_in_place", "test_hessian", "never put it back", """
+def hessian(f, x, h=1e-4):
+    n = len(x)
+    H = np.zeros((n, n))
+    fx = f(x)
+    for i in range(n):
+        for j in range(i + 1, n):
+            ei = np.zeros(n); ei[i] = h
+            ej = np.zeros(n); ej[j] = h
+            H[i, j] = (f(x + ei + ej) - f(x + ei - ej) - f(x - ei + ej) + f(x - ei - ej)) / (4 * h * h)
+            H[j, i] = H[i, j]
+    for i in range(n):
+        x[i] = x[i] + h
+        fp = f(x)
+        x[i] = x[i] - 2 * h
+        H[i, i] = (fp - 2 * fx + f(x)) / h**2
+    return H
+"""),
     ("hessian_not_symmetric", "test_hessian", "not symmetric", """
 def hessian(f, x, h=1e-4):
     n = len(x)
@@ -179,6 +208,37 @@ def classify_stationary_point(H, tol=1e-8):
     if any(v > 0 for v in lam) and any(v < 0 for v in lam):
         return "saddle"
     if all(v > 0 for v in lam):
+        return "minimum"
+    return "maximum"
+"""),
+    ("classify_relative_tol", "test_classify_stationary_point", "absolute", """
+def classify_stationary_point(H, tol=1e-8):
+    lam = np.linalg.eigvalsh(H)
+    scale = np.abs(lam).max()
+    if lam.max() > tol * scale and lam.min() < -tol * scale:
+        return "saddle"
+    if np.any(np.abs(lam) <= tol * scale):
+        return "degenerate"
+    return "minimum" if lam.min() > 0 else "maximum"
+"""),
+    ("classify_zeroes_H_in_place", "test_classify_stationary_point", "changed H in place", """
+def classify_stationary_point(H, tol=1e-8):
+    H[abs(H) < tol] = 0
+    lam = np.linalg.eigvalsh(H)
+    if lam.max() > tol and lam.min() < -tol:
+        return "saddle"
+    if np.any(np.abs(lam) <= tol):
+        return "degenerate"
+    return "minimum" if lam.min() > 0 else "maximum"
+"""),
+    ("classify_by_determinant", "test_classify_stationary_point", "product of the eigenvalues", """
+def classify_stationary_point(H, tol=1e-8):
+    lam = np.linalg.eigvalsh(H)
+    if lam.max() > tol and lam.min() < -tol:
+        return "saddle"
+    if abs(np.linalg.det(H)) <= tol:
+        return "degenerate"
+    if lam.min() > 0:
         return "minimum"
     return "maximum"
 """),

@@ -5,6 +5,54 @@ from ._display import LiveFigure, figure_widget
 from .surfaces import SURFACES, get_surface
 
 
+# The sliders' range and step (the same for every surface); the plots always cover the range.
+SLIDER_RANGE = (-2.0, 2.0)
+SLIDER_STEP = 0.01
+READOUT_STEP = 0.01   # the readout reports the change of f over a step of this length
+
+
+def _domain(s):
+    """The plotted square: the surface's own domain, widened to the sliders' range."""
+    return ((min(s.xlim[0], SLIDER_RANGE[0]), max(s.xlim[1], SLIDER_RANGE[1])),
+            (min(s.ylim[0], SLIDER_RANGE[0]), max(s.ylim[1], SLIDER_RANGE[1])))
+
+
+def nearest_stationary_point(s, x0, y0, within=SLIDER_STEP / 2, iterations=30):
+    """A stationary point (∇f = 0) of surface `s` within `within` of (x0, y0) in each coordinate,
+    or None. Newton's method on ∇f = 0 from (x0, y0) with the exact Hessian: from inside a cell this
+    small it converges to the stationary point there (all of the catalogue's are non-degenerate);
+    a run that leaves the neighbourhood, meets a singular Hessian or does not converge finds none."""
+    p = np.array([x0, y0], dtype=float)
+    start = p.copy()
+    for _ in range(iterations):
+        g = np.array([float(v) for v in s.gradient(*p)])
+        if np.hypot(*g) < 1e-13:
+            break
+        fxx, fxy, fyy = (float(v) for v in s.hessian(*p))
+        H = np.array([[fxx, fxy], [fxy, fyy]])
+        if abs(np.linalg.det(H)) < 1e-14:
+            return None
+        p = p - np.linalg.solve(H, g)
+        if np.max(np.abs(p - start)) > 10 * within:
+            return None
+    else:
+        return None
+    if np.max(np.abs(p - start)) <= within + 1e-12:
+        return p
+    return None
+
+
+def stationary_kind(s, p):
+    """'minimum', 'maximum' or 'saddle' at a non-degenerate stationary point p, from the Hessian."""
+    fxx, fxy, fyy = (float(v) for v in s.hessian(*p))
+    values = np.linalg.eigvalsh(np.array([[fxx, fxy], [fxy, fyy]]))
+    if values[0] > 0:
+        return "minimum"
+    if values[1] < 0:
+        return "maximum"
+    return "saddle"
+
+
 class GradientExplorer:
     """Left: the surface z = f(x, y). Right: its contours, the gradient at (x0, y0) as an
     arrow (drawn to one scale for the whole plot, so longer means steeper) and the contour
@@ -35,20 +83,30 @@ class GradientExplorer:
         self.surface_name = name
         for artist in self._static:
             artist.remove()
-        xs = np.linspace(*s.xlim, self.points)
-        ys = np.linspace(*s.ylim, self.points)
+        self.xlim, self.ylim = _domain(s)
+        xs = np.linspace(*self.xlim, self.points)
+        ys = np.linspace(*self.ylim, self.points)
         X, Y = np.meshgrid(xs, ys)
-        Z = s.f(X, Y)
+        Z = s.f(X, Y) + 0 * X
         gx, gy = s.gradient(X, Y)
         # One scale for every arrow: the steepest point of the plot gets a quarter of its width.
-        self.scale = 0.25 * (s.xlim[1] - s.xlim[0]) / max(float(np.hypot(gx, gy).max()), 1e-12)
+        self.width = self.xlim[1] - self.xlim[0]
+        self.scale = 0.25 * self.width / max(float(np.hypot(gx, gy).max()), 1e-12)
         surf = self.ax3d.plot_surface(X, Y, Z, cmap="viridis", linewidth=0, antialiased=False,
                                       rcount=40, ccount=40, alpha=0.85)
         contours = self.ax.contour(X, Y, Z, levels=15, cmap="viridis")
         self._static = [surf, contours]
+        # Set the 3-D limits to this surface (autoscaling would only ever grow them, keeping the
+        # previous surface's range after a switch).
+        # A margin of 5 % of the range keeps the point in view between the mesh's nodes.
+        pad = 0.05 * max(float(Z.max() - Z.min()), 1e-12)
+        self.zlim = (float(Z.min()) - pad, float(Z.max()) + pad)
+        self.ax3d.set_xlim3d(*self.xlim)
+        self.ax3d.set_ylim3d(*self.ylim)
+        self.ax3d.set_zlim3d(*self.zlim)
         self.ax3d.set(xlabel="$x$", ylabel="$y$", zlabel="$f$")
         self.ax3d.set_title(f"$f(x, y) = {s.label}$", fontsize=10)
-        self.ax.set(xlim=s.xlim, ylim=s.ylim, xlabel="$x$", ylabel="$y$", aspect="equal")
+        self.ax.set(xlim=self.xlim, ylim=self.ylim, xlabel="$x$", ylabel="$y$", aspect="equal")
         self.ax.set_title("contours and the gradient $\\nabla f$ (arrow)", fontsize=10)
         self.live.invalidate()
 
@@ -66,14 +124,36 @@ class GradientExplorer:
         # The contour through the point is perpendicular to the gradient: its tangent line.
         norm = float(np.hypot(*g))
         if norm > 1e-12:
-            tangent = np.array([-g[1], g[0]]) / norm * 0.15 * (s.xlim[1] - s.xlim[0])
+            tangent = np.array([-g[1], g[0]]) / norm * 0.15 * self.width
             self.level.set_data([x0 - tangent[0], x0 + tangent[0]], [y0 - tangent[1], y0 + tangent[1]])
         else:
             self.level.set_data([], [])
         self.title.set_text(f"at ({x0:.2f}, {y0:.2f}):  f = {f0:.4f},  "
                             f"∇f = ({g[0]:.4f}, {g[1]:.4f}),  |∇f| = {norm:.4f}")
         direction = g / norm if norm > 1e-12 else np.zeros(2)
-        return {"f": f0, "gradient": g, "slope": norm, "uphill": direction}
+        stationary = nearest_stationary_point(s, x0, y0)
+        # The change of f over a step of READOUT_STEP uphill, computed from f itself (near a
+        # stationary point the curvature term outweighs the first-order estimate READOUT_STEP |∇f|).
+        ahead = np.array([x0, y0]) + READOUT_STEP * direction
+        return {"f": f0, "gradient": g, "slope": norm, "uphill": direction,
+                "stationary": stationary,
+                "kind": None if stationary is None else stationary_kind(s, stationary),
+                "rise": float(s.f(*ahead)) - f0, "first_order_rise": READOUT_STEP * norm}
+
+
+def describe(r):
+    """The readout under the picture, from what `update` returned."""
+    if r["stationary"] is not None:
+        a, b = r["stationary"]
+        return (f"|∇f| = {r['slope']:.4f}: this is the slider point nearest to a <b>stationary point</b>, "
+                f"({a:.4f}, {b:.4f}), where ∇f = 0 and no direction is uphill: a <b>{r['kind']}</b>")
+    text = (f"steepest ascent along ({r['uphill'][0]:+.3f}, {r['uphill'][1]:+.3f}); a step of length "
+            f"{READOUT_STEP:g} that way changes f by <b>{r['rise']:+.2e}</b> "
+            f"(first-order estimate {READOUT_STEP:g} |∇f| = {r['first_order_rise']:.2e})")
+    if r["slope"] < 0.01:
+        text += ("; the ground is nearly flat here, but this is <b>not</b> a stationary point: "
+                 "none lies within half a slider step")
+    return text
 
 
 def gradient_explorer(surface="hill and hole", x0=0.5, y0=0.5):
@@ -82,16 +162,10 @@ def gradient_explorer(surface="hill and hole", x0=0.5, y0=0.5):
 
     explorer = GradientExplorer(surface)
     controls = {
-        "x0": widgets.FloatSlider(value=x0, min=-2.0, max=2.0, step=0.01, description="x₀"),
-        "y0": widgets.FloatSlider(value=y0, min=-2.0, max=2.0, step=0.01, description="y₀"),
+        "x0": widgets.FloatSlider(value=x0, min=SLIDER_RANGE[0], max=SLIDER_RANGE[1], step=SLIDER_STEP,
+                                  description="x₀"),
+        "y0": widgets.FloatSlider(value=y0, min=SLIDER_RANGE[0], max=SLIDER_RANGE[1], step=SLIDER_STEP,
+                                  description="y₀"),
         "surface": widgets.Dropdown(options=list(SURFACES), value=surface, description="f(x, y)"),
     }
-
-    def readout(r):
-        if r["slope"] < 0.01:  # the sliders move in steps of 0.01: as close to ∇f = 0 as they get
-            return (f"|∇f| = {r['slope']:.4f} ≈ 0: (next to) a <b>stationary point</b>, where no direction "
-                    "is uphill")
-        return (f"steepest ascent along ({r['uphill'][0]:+.3f}, {r['uphill'][1]:+.3f}); "
-                f"a step of length 0.01 that way raises f by about <b>{0.01 * r['slope']:.4f}</b>")
-
-    return figure_widget(explorer, controls, readout)
+    return figure_widget(explorer, controls, describe)

@@ -148,7 +148,13 @@ class Sandpit:
         return self.found_after is not None
 
     def probe(self, x, y):
-        """Dig at (x, y): the depth there, its Jacobian and Hessian, and whether the phone is found."""
+        """Dig at (x, y): the depth there, its Jacobian and Hessian, and whether the phone is found.
+        Once the phone is found the game is over and further probes are refused, so the count stops
+        at the probe that found it."""
+        if self.found:
+            raise ValueError(f"the phone was already found after {self.found_after} probes: this game is over, "
+                             f"so further probes are not counted; start a new game, "
+                             f"Sandpit({self.seed}, {self.difficulty!r}) or another seed, to play again")
         try:
             point = np.array([float(x), float(y)])
         except (TypeError, ValueError):
@@ -160,14 +166,15 @@ class Sandpit:
         probe = Probe(point, float(self.landscape.depth(point)), self.landscape.jacobian(point),
                       self.landscape.hessian(point), found)
         self.probes.append(probe)
-        if found and self.found_after is None:
+        if found:
             self.found_after = len(self.probes)
         return probe
 
     def play(self, next_step, start=None, max_probes=50):
         """Let a strategy search: probe, ask `next_step(f, J, H)` for a step, move, repeat, until
         the phone is found or `max_probes` are used. Steps that leave the sandpit stop at its edge.
-        Returns the probes of this search."""
+        Returns the probes of this search. A game whose phone is already found is over: playing it
+        again is refused (start a new `Sandpit`)."""
         point = np.array(self.start if start is None else start, dtype=float)
         first = len(self.probes)
         while len(self.probes) - first < max_probes:
@@ -226,6 +233,9 @@ class SandpitView:
         return self._draw()
 
     def probe(self, x, y):
+        if self.game.found:  # the game is over: the count stays at the winning probe
+            return self._draw(f"the phone is already found (after {self.game.found_after} probes): "
+                              "press New game to play again")
         self.game.probe(x, y)
         return self._draw()
 
@@ -259,7 +269,8 @@ class SandpitView:
         status = (f"found after {game.found_after} probes!" if game.found
                   else f"{len(game.probes)} probes used")
         self.title.set_text(f"{game.difficulty}, seed {game.seed}: {status}")
-        return {"probes": len(game.probes), "found": game.found, "last": last, "message": message}
+        return {"probes": game.found_after if game.found else len(game.probes), "found": game.found,
+                "last": last, "message": message}
 
 
 def describe(state):
