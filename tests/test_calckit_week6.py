@@ -26,11 +26,79 @@ def test_line_fit_explorer_chi_squared_is_smallest_on_the_best_line():
     explorer = LineFitExplorer(x, y, 0.1)
     best = explorer.update()
     assert best["chi2"] == pytest.approx(best["chi2_best"])
-    for dm, dc in [(0.05, 0), (0, 0.1), (-0.1, 0.2)]:
-        assert explorer.update(explorer.m_best + dm, explorer.c_best + dc)["chi2"] > best["chi2"]
-    r = explorer.update(2.0, 0.0)
+    m_ref, c_ref = np.polyfit(x, y, 1)
+    assert explorer.m_best == pytest.approx(m_ref) and explorer.c_best == pytest.approx(c_ref)
+    assert explorer.x_bar == pytest.approx(2.5) and explorer.b_best == pytest.approx(np.mean(y))
+    for dm, db in [(0.05, 0), (0, 0.1), (-0.1, 0.2)]:
+        assert explorer.update(explorer.m_best + dm, explorer.b_best + db)["chi2"] > best["chi2"]
+    r = explorer.update(2.0, 5.0)          # y = 2 (x - 2.5) + 5 = 2x: the intercept at 0 is 0
+    assert r["intercept"] == pytest.approx(0.0)
     assert r["chi2"] == pytest.approx(np.sum(((y - 2 * x) / 0.1) ** 2))
     assert explorer.live.png().startswith(b"\x89PNG")
+
+
+@pytest.mark.parametrize("sigma", ["equal", "unequal"])
+def test_line_fit_readout_is_true_on_a_grid_over_both_sliders(sigma):
+    """Every 8th stop of both sliders (and their ends): χ² against a sum written out point by point,
+    the best χ² against np.polyfit's line, the split of the excess against χ² minus its minimum,
+    the marker inside the right panel (whose axes are the sliders' ranges)."""
+    from calckit.regression import line_fit_explorer, line_fit_readout
+
+    rng = np.random.default_rng(11)
+    x = rng.uniform(170, 230, 15)
+    errors = 40.0 if sigma == "equal" else rng.uniform(20, 80, x.size)
+    y = 48 * x - 5500 + rng.normal(0, 300, x.size)
+    box = line_fit_explorer(x, y, errors)
+    slope_slider, height_slider = box.children[0].children
+    explorer = LineFitExplorer(x, y, errors)
+    s = np.broadcast_to(errors, x.shape)
+    m_ref, c_ref = np.polyfit(x, y, 1, w=1 / s)
+    chi2_ref_best = sum(((yi - m_ref * xi - c_ref) / si) ** 2 for xi, yi, si in zip(x, y, s))
+    x_bar = np.sum(x / s**2) / np.sum(1 / s**2)
+    (m_lo, m_hi), (b_lo, b_hi) = explorer.slider_ranges()
+    assert (slope_slider.min, slope_slider.max) == pytest.approx((m_lo, m_hi))
+    assert (height_slider.min, height_slider.max) == pytest.approx((b_lo, b_hi))
+    assert explorer.ax_chi.get_xlim() == pytest.approx((m_lo, m_hi))
+    assert explorer.ax_chi.get_ylim() == pytest.approx((b_lo, b_hi))
+    stops = lambda slider: slider.min + slider.step * np.r_[np.arange(0, 201, 8), 200]
+    for m in stops(slope_slider):
+        for b in stops(height_slider):
+            r = explorer.update(m, b)
+            c = b - m * x_bar
+            chi2_ref = sum(((yi - m * xi - c) / si) ** 2 for xi, yi, si in zip(x, y, s))
+            assert r["chi2"] == pytest.approx(chi2_ref, rel=1e-9)
+            assert r["intercept"] == pytest.approx(c, rel=1e-9, abs=1e-9)
+            assert r["chi2_best"] == pytest.approx(chi2_ref_best, rel=1e-9)
+            assert r["from_slope"] + r["from_height"] == pytest.approx(chi2_ref - chi2_ref_best,
+                                                                       rel=1e-6, abs=1e-6 * chi2_ref_best)
+            (mx,), (my,) = explorer.marker.get_data()
+            assert m_lo - 1e-9 <= mx <= m_hi + 1e-9 and b_lo - 1e-9 <= my <= b_hi + 1e-9
+    text = line_fit_readout(r)
+    assert f"{r['chi2']:.5g}" in text and f"{r['chi2'] / chi2_ref_best:.3f} times" in text
+
+
+def test_line_fit_slope_and_height_are_decorrelated_and_cost_alike_at_the_sliders_ends():
+    """About x̄ the covariance (from curve_fit, independently) has no off-diagonal term, and the
+    sliders' reaches cost the same χ² (so the contours are round in the panel)."""
+    rng = np.random.default_rng(4)
+    x = rng.uniform(170, 230, 40)
+    s = rng.uniform(20, 80, x.size)
+    y = 48 * x - 5500 + rng.normal(0, 300, x.size)
+    explorer = LineFitExplorer(x, y, s)
+    _, pcov = curve_fit(lambda t, m, b: m * (t - explorer.x_bar) + b, x, y, sigma=s, absolute_sigma=True)
+    assert abs(pcov[0, 1]) / np.sqrt(pcov[0, 0] * pcov[1, 1]) < 1e-6
+    _, pcov_c = curve_fit(lambda t, m, c: m * t + c, x, y, sigma=s, absolute_sigma=True)
+    assert pcov_c[0, 1] / np.sqrt(pcov_c[0, 0] * pcov_c[1, 1]) < -0.99
+    rise = [explorer.update(explorer.m_best + explorer.m_reach, explorer.b_best)["chi2"],
+            explorer.update(explorer.m_best, explorer.b_best + explorer.b_reach)["chi2"]]
+    assert rise[0] - explorer.chi2_best == pytest.approx(rise[1] - explorer.chi2_best, rel=1e-6)
+
+
+def test_lines_need_two_distinct_x_and_positive_errors():
+    with pytest.raises(ValueError, match="two distinct x"):
+        weighted_line(np.full(4, 2.0), np.arange(4.0), 1.0)
+    with pytest.raises(ValueError, match="positive"):
+        weighted_line(np.arange(4.0), np.arange(4.0), np.array([1.0, 0.0, 1.0, 1.0]))
 
 
 def test_the_penguin_data_is_the_published_file_minus_two_incomplete_rows():
@@ -128,5 +196,148 @@ def test_line_fit_explorer_accepts_any_best_slope(slope):
     x = np.linspace(0, 10, 12)
     y = slope * x + 3 + np.sin(7 * x)
     best = np.polyfit(x, y, 1)[0]
-    slider = line_fit_explorer(x, y, 1.0).children[0].children[0]
+    slider, height = line_fit_explorer(x, y, 1.0).children[0].children
     assert slider.min < best < slider.max and slider.step > 0
+    assert height.min < np.mean(y) < height.max and height.step > 0
+
+
+def _chi2_by_scipy(x, y, sigma, mu, sig):
+    from scipy.stats import norm
+
+    return float(np.sum(((y - norm.pdf(x, mu, sig)) / sigma) ** 2))
+
+
+def test_gaussian_fit_readout_is_true_on_a_grid_over_every_slider():
+    """Every aggression stop, starts across both start sliders, 1 and 40 steps: each step of the
+    drawn path is p - a ∇χ² with the gradient by central differences of χ² written with
+    scipy.stats.norm; a walk that stops early stops because its next step leaves σ > 0 or runs
+    away; the readout's χ² and the title's numbers are those of the path's end."""
+    from calckit.regression import AGGRESSIONS, gaussian_fit_explorer
+
+    edges = np.array([201.5, 209.5, 213.5, 217.5, 221.5, 225.5, 229.5, 233.5])
+    counts = np.array([9, 14, 24, 30, 22, 16, 8])
+    x, width = (edges[:-1] + edges[1:]) / 2, np.diff(edges)
+    y, sigma = counts / (123 * width), np.sqrt(counts) / (123 * width)
+    box = gaussian_fit_explorer(x, y, sigma, (200, 236), (1, 30), (206, 9))
+    aggression, mu0, sig0, steps = box.children[0].children
+    assert tuple(aggression.options) == AGGRESSIONS
+    from calckit.regression import GaussianFitExplorer
+
+    explorer = GaussianFitExplorer(x, y, sigma, (200, 236), (1, 30))
+    h = 1e-6
+
+    def chi2_rows(points):                       # χ² at many points (rows) in one scipy call
+        from scipy.stats import norm
+
+        g = norm.pdf(x[None, :], points[:, :1], points[:, 1:])
+        return np.sum(((y - g) / sigma) ** 2, axis=1)
+
+    def gradient(points):
+        points = np.atleast_2d(points)
+        return np.column_stack([(chi2_rows(points + h * e) - chi2_rows(points - h * e)) / (2 * h)
+                                for e in np.eye(2)])
+
+    starts = [(mu, sg) for mu in (mu0.min, 206.0, 216.5, mu0.max) for sg in (sig0.min, 4.0, 9.0, sig0.max)]
+    stopped = 0
+    for a in AGGRESSIONS:
+        for mu, sg in starts:
+            for n in (1, 40):
+                r = explorer.update(a, mu, sg, n)
+                path = r["path"]
+                assert np.array_equal(path[0], [mu, sg])
+                expected = path[:-1] - a * gradient(path[:-1])
+                assert np.allclose(path[1:], expected, rtol=1e-5, atol=1e-6 * (1 + np.abs(expected)))
+                if not r["completed"]:
+                    stopped += 1
+                    nxt = path[-1] - a * gradient(path[-1])[0]
+                    assert not np.all(np.isfinite(nxt)) or nxt[1] <= 0 or np.abs(nxt).max() > 1e6
+                    assert f"stopped: step {len(path)}" in explorer.title.get_text()
+                assert r["chi2"] == pytest.approx(_chi2_by_scipy(x, y, sigma, *path[-1]), rel=1e-9)
+                assert f"after {len(path) - 1} steps μ = {path[-1][0]:.2f}, σ = {path[-1][1]:.2f}" \
+                    in explorer.title.get_text()
+    assert stopped > 0          # the grid reaches walks that stop early, and checks why
+
+
+def test_every_suggested_start_is_on_the_sliders_grids_and_others_are_refused():
+    from calckit.regression import gaussian_fit_explorer
+
+    x = np.linspace(202, 232, 7)
+    y, sigma = np.full(7, 0.02), np.full(7, 0.005)
+    box = gaussian_fit_explorer(x, y, sigma, (200, 236), (1, 30), (206, 4), aggression=0.5)
+    aggression, mu0, sig0, _ = box.children[0].children
+    for value in (0.01, 0.03, 0.1, 0.3, 0.5, 0.8):
+        aggression.value = value
+        assert aggression.value == value
+    for slider, values in ((mu0, (206.0,)), (sig0, (1.0, 4.0, 9.0))):
+        for value in values:
+            slider.value = value
+            assert slider.value == value and float((value - slider.min) / slider.step).is_integer()
+    with pytest.raises(ValueError, match="not one of the slider's stops"):
+        gaussian_fit_explorer(x, y, sigma, (200, 236), (1, 30), (206, 4), aggression=0.07)
+    with pytest.raises(ValueError, match="not on its slider's grid"):
+        gaussian_fit_explorer(x, y, sigma, (200, 236), (1, 30), (206.3, 4))
+
+
+def test_gauss_newton_readout_is_true_on_a_grid_over_the_start_sliders():
+    """Starts every 6 mm in μ and 4 mm in σ (and the sliders' ends), 1 and 12 steps: where the step is
+    well determined, each Gauss–Newton step equals the linearised problem's solution by a QR factorisation,
+    with the Jacobian by the complex step of a Gaussian written out here; where it is poorly determined,
+    it still satisfies the normal equations; an early stop is for the
+    reason the title gives, checked independently; the readout's χ² is that of the path's end."""
+    from scipy.stats import norm
+
+    from calckit.regression import GaussianFitExplorer, gaussian_fit_readout
+
+    edges = np.array([201.5, 209.5, 213.5, 217.5, 221.5, 225.5, 229.5, 233.5])
+    counts = np.array([14, 24, 32, 23, 15, 7, 8])
+    x, width = (edges[:-1] + edges[1:]) / 2, np.diff(edges)
+    y, sigma = counts / (123 * width), np.sqrt(counts) / (123 * width)
+    explorer = GaussianFitExplorer(x, y, sigma, (200, 236), (1, 30), gauss_newton=True)
+
+    def density(mu, sd):                # written out here; differentiated by the complex step below
+        return np.exp(-((x - mu) ** 2) / (2 * sd**2)) / (sd * np.sqrt(2 * np.pi))
+
+    def jacobian(p):
+        return np.column_stack([density(*(p + 1e-30j * e)).imag / 1e-30 for e in np.eye(2)]) / sigma[:, None]
+
+    def linearised_step(p):             # the normal equations, solved by a QR factorisation of J
+        q, rr = np.linalg.qr(jacobian(p))
+        return p + np.linalg.solve(rr, q.T @ ((y - norm.pdf(x, *p)) / sigma))
+
+    reasons = set()
+    mus = np.r_[np.arange(200, 236, 6.0), 236]
+    sigs = np.r_[np.arange(1, 30, 4.0), 30]
+    for mu0 in mus:
+        for sig0 in sigs:
+            for n in (1, 12):
+                r = explorer.update(0.1, mu0, sig0, n)
+                gn = r["gn_path"]
+                assert np.array_equal(gn[0], [mu0, sig0])
+                for k in range(len(gn) - 1):
+                    J = jacobian(gn[k])
+                    condition = np.linalg.cond(J)
+                    assert condition < 1e7          # a step is taken only where it is determined
+                    if condition < 1e4:             # well determined: the same step
+                        assert np.allclose(gn[k + 1], linearised_step(gn[k]), rtol=1e-7, atol=1e-7)
+                    else:                           # poorly determined: it still solves the normal equations
+                        r_k, delta = (y - norm.pdf(x, *gn[k])) / sigma, gn[k + 1] - gn[k]
+                        scale = np.linalg.norm(J) * (np.linalg.norm(r_k) + np.linalg.norm(J) * np.linalg.norm(delta))
+                        assert np.linalg.norm(J.T @ (r_k - J @ delta)) <= 1e-8 * scale
+                why = r["gn_stopped"]
+                if why is None:
+                    assert len(gn) == n + 1
+                else:
+                    reasons.add(why)
+                    assert len(gn) <= n and f"(stopped: step {len(gn)} {why})" in explorer.title.get_text()
+                    if why == "JᵀJ is singular":
+                        assert np.linalg.cond(jacobian(gn[-1])) > 1e6
+                    elif why == "would make σ ≤ 0":
+                        assert linearised_step(gn[-1])[1] <= 0
+                    elif why == "runs away":
+                        nxt = linearised_step(gn[-1])
+                        assert not np.all(np.isfinite(nxt)) or np.abs(nxt).max() > 1e6
+                assert r["gn_chi2"] == pytest.approx(np.sum(((y - norm.pdf(x, *gn[-1])) / sigma) ** 2), rel=1e-9)
+                assert f"Gauss–Newton: after {len(gn) - 1} steps μ = {gn[-1][0]:.2f}, σ = {gn[-1][1]:.2f}" \
+                    in explorer.title.get_text()
+                assert f"{r['gn_chi2']:.5g}" in gaussian_fit_readout(r)
+    assert reasons >= {"runs away", "would make σ ≤ 0"}     # the grid reaches both early stops
