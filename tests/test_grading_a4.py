@@ -19,7 +19,7 @@ def maclaurin_exp(x, n):
 """
 SIN = """
 def maclaurin_sin(x, n):
-    total = 0.0
+    total = 0 * x                      # the right shape for an array x, even at degree 0
     for k in range(1, n + 1, 2):
         total = total + (-1) ** ((k - 1) // 2) * x ** k / math.factorial(k)
     return total
@@ -87,16 +87,23 @@ def maclaurin_exp(x, n):
 """ + SIN),
     ("sin_n_terms", "test_maclaurin", "not the number of terms", EXP + """
 def maclaurin_sin(x, n):
-    total = 0.0
+    total = 0 * x                      # an array for an array x, at degree 0 too
     for j in range(n):
         total = total + (-1) ** j * x ** (2 * j + 1) / math.factorial(2 * j + 1)
     return total
 """),
     ("sin_no_signs", "test_maclaurin", "signs alternate", EXP + """
 def maclaurin_sin(x, n):
-    total = 0.0
+    total = 0 * x                      # an array for an array x, at degree 0 too
     for k in range(1, n + 1, 2):
         total = total + x ** k / math.factorial(k)
+    return total
+"""),
+    ("sin_from_x_at_degree_0", "test_maclaurin", "Degree 0 is the constant term alone", EXP + """
+def maclaurin_sin(x, n):
+    total = x
+    for k in range(3, n + 1, 2):
+        total = total + (-1) ** ((k - 1) // 2) * x ** k / math.factorial(k)
     return total
 """),
     ("lagrange_n", "test_lagrange_remainder_bound", "next derivative", """
