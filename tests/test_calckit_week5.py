@@ -63,6 +63,7 @@ def test_gradient_descent_limit_is_two_over_the_largest_eigenvalue():
         assert np.allclose(newton_path(s.gradient, s.hessian, start, 1)[-1], 0)
     explorer = DescentExplorer("bowl")
     assert not explorer.update(0.1, 50)["ran_away"] and explorer.update(0.6, 50)["ran_away"]
+    assert len(explorer.update(0.1, 50)["newton"]) == 2          # one Newton step on the bowl, not min(steps, 8)
     assert explorer.live.png().startswith(b"\x89PNG")
 
 
@@ -84,3 +85,150 @@ def test_lagrange_problems_match_sympy_and_the_widget_finds_parallel_gradients(n
     assert abs(r["sin_angle"]) < 1e-6
     assert abs(explorer.update(optimum + 0.3)["sin_angle"]) > 0.05
     assert explorer.live.png().startswith(b"\x89PNG")
+
+
+# --- the readouts, on a grid over every slider and every function the widgets offer ---------------
+
+RATES = 10 ** np.round(np.arange(-2.5, 0.0001, 0.02), 2)       # the FloatLogSlider's grid
+STEPS = [1, 2, 5, 30, 100, 200]                                  # the IntSlider's ends and between
+
+
+def sympy_surface(name):
+    """f, ∇f, H of a widget surface, from its sympy expression (independent of the hand-written ones)."""
+    from calckit.surfaces import SURFACES
+    X, Y = sp.symbols("x y")
+    expr = sp.sympify(SURFACES[name].expr, locals={"x": X, "y": Y})
+    grad = [sp.diff(expr, v) for v in (X, Y)]
+    hess = [[sp.diff(g, v) for v in (X, Y)] for g in grad]
+    to = lambda e: sp.lambdify((X, Y), e, "numpy")
+    return to(expr), to(grad), to(hess)
+
+
+@pytest.mark.parametrize("name", ["bowl", "saddle"])
+def test_descent_readout_on_the_quadratics_matches_the_closed_form(name):
+    """bowl x² + 2y²: x_k = (1 - 2η)^k x0, y_k = (1 - 4η)^k y0, divergence iff η > 1/2;
+    saddle x² - y²: y_k = (1 + 2η)^k y0 grows at every rate, f → -∞. Newton: one step on both."""
+    from calckit.descent import descent_readout, descent_summary
+    from calckit.surfaces import SURFACES
+    s, start = SURFACES[name], np.array([1.5, 1.2])
+    fy = {"bowl": lambda eta: 1 - 4 * eta, "saddle": lambda eta: 1 + 2 * eta}[name]
+    for eta in RATES:
+        for steps in STEPS:
+            r = descent_summary(s, start, eta, steps)
+            text = descent_readout(r)
+            k = len(r["path"]) - 1
+            closed = np.array([(1 - 2 * eta) ** k * start[0], fy(eta) ** k * start[1]])
+            assert np.allclose(r["path"][-1], closed, rtol=1e-9, atol=1e-12), (eta, steps)
+            assert "Newton (blue) reached |∇f| < 1e-10 in 1 step," in text, (eta, steps, text)
+            assert ("a saddle" in text) == (name == "saddle")
+            if name == "saddle":
+                assert "rate" not in text.split(";")[0] or "every rate" in text, (eta, steps, text)
+                if abs(closed[1]) > 6:                          # left the picture downhill
+                    assert "leaves at every rate" in text, (eta, steps, text)
+            else:
+                says = "diverging: the rate" in text
+                assert not says or eta > 0.5, (eta, steps, text)
+                if eta > 0.5 and abs(closed[1]) > 6:
+                    assert says and "2/λ_max = 0.5 " in text, (eta, steps, text)
+                if "converged" in text.split(";")[0]:
+                    assert np.hypot(2 * closed[0], 4 * closed[1]) < 1e-6
+
+
+@pytest.mark.parametrize("name", ["hill and hole", "egg box", "banana valley"])
+def test_descent_readout_on_the_other_surfaces_agrees_with_sympy(name):
+    from calckit.descent import descent_readout, descent_summary
+    from calckit.surfaces import SURFACES
+    f, grad, hess = sympy_surface(name)
+    s, start = SURFACES[name], np.array([1.5, 1.2])
+    # Newton's step count, by an independent loop on sympy's derivatives
+    x, n = start.copy(), 0
+    while np.linalg.norm(grad(*x)) >= 1e-10 and n < 50:
+        x, n = x - np.linalg.solve(np.array(hess(*x), dtype=float), np.array(grad(*x), dtype=float)), n + 1
+    for eta in RATES[::3]:
+        for steps in STEPS:
+            r = descent_summary(s, start, eta, steps)
+            text = descent_readout(r)
+            end = r["path"][-1]
+            lam = np.linalg.eigvalsh(np.array(hess(*end), dtype=float))
+            if n < 50:
+                assert f"reached |∇f| < 1e-10 in {n} step" in text, (eta, steps, text)
+            else:
+                assert "has not converged" in text
+            first = text.split(";")[0]
+            if first.startswith("gradient descent converged"):
+                assert np.linalg.norm(grad(*end)) < 1e-6
+                kind = "a minimum" if lam.min() > 0 else "a maximum" if lam.max() < 0 else "a saddle"
+                assert kind in first
+            if first.startswith("diverging: the rate"):
+                lam0 = np.linalg.eigvalsh(np.array(hess(*start), dtype=float))
+                assert lam0.min() > 0 and eta > 2 / lam0.max() and f(*end) > f(*start)
+            if first.startswith("running downhill"):
+                assert lam.min() < 0 and f(*end) < f(*start)
+            if first.startswith("still moving"):
+                assert f"{np.linalg.norm(grad(*end)):.3g}" in first
+
+
+@pytest.mark.parametrize("name", ["the lecture's example", "a line across a bowl"])
+def test_lagrange_readout_over_the_whole_slider(name):
+    """At every slider position the point is on the axes, the sine and λ match sympy, and "parallel"
+    is said exactly within a slider step of a root of d/ds f(curve(s)) (found by brentq on sympy's
+    derivative)."""
+    from scipy.optimize import brentq
+
+    from calckit.lagrange import PROBLEMS, SLIDER, LagrangeExplorer, lagrange_readout
+    X, Y, S = sp.symbols("x y s")
+    p = PROBLEMS[name]
+    f, g = sp.sympify(p.f_expr), sp.sympify(p.g_expr)
+    gf = sp.lambdify((X, Y), [sp.diff(f, X), sp.diff(f, Y)], "numpy")
+    gg = sp.lambdify((X, Y), [sp.diff(g, X), sp.diff(g, Y)], "numpy")
+    cx, cy = p.curve(S) if name == "a line across a bowl" else (2 - sp.cosh(S), S)
+    along = sp.lambdify(S, sp.diff(f.subs({X: cx, Y: cy}), S), "numpy")
+    grid = np.round(np.arange(SLIDER[0], SLIDER[1] + SLIDER[2] / 2, SLIDER[2]), 2)
+    signs = np.sign(along(grid))
+    roots = [brentq(along, a, b) for a, b, u, v in zip(grid, grid[1:], signs, signs[1:]) if u * v < 0]
+    assert roots, "each problem has a constrained stationary point on the slider"
+    explorer = LagrangeExplorer(name)
+    for s in grid:
+        r = explorer.update(float(s))
+        x, y = r["point"]
+        assert p.xlim[0] < x < p.xlim[1] and p.ylim[0] < y < p.ylim[1], f"s = {s}: the point leaves the axes"
+        a, b = np.array(gf(x, y), dtype=float), np.array(gg(x, y), dtype=float)
+        assert r["sin_angle"] == pytest.approx((a[0] * b[1] - a[1] * b[0]) / np.linalg.norm(a) / np.linalg.norm(b), abs=1e-12)
+        assert r["lam"] == pytest.approx(a @ b / (b @ b), rel=1e-12)
+        text = lagrange_readout(r)
+        near = min(abs(s - root) for root in roots) <= SLIDER[2] / 2
+        if "are parallel" in text:
+            assert min(abs(s - root) for root in roots) <= SLIDER[2], (s, text)
+        if near:
+            assert "are parallel" in text, (s, roots, text)
+    with pytest.raises(ValueError, match="off the drawn constraint"):
+        explorer.update(p.s_range[1] + 0.5)
+
+
+@pytest.mark.parametrize("name", list(ROOT_PROBLEMS))
+def test_newton_readout_over_the_whole_slider(name):
+    """Every x0 on the slider's grid, the largest step count: the iterates agree with Newton's
+    iteration on sympy's f and f', and "stopped" is said exactly when sympy's f' is 0 or an iterate
+    passes 1e12. (Fewer steps show a prefix of the same list.)"""
+    from calckit.newton import MAX_STEPS, X0_SLIDER, newton_readout
+    p = ROOT_PROBLEMS[name]
+    expr = sp.sympify(p.expr)
+    f, df = sp.lambdify(x, expr, "math"), sp.lambdify(x, sp.diff(expr, x), "math")
+    explorer = NewtonExplorer(name)
+    for x0 in np.round(np.arange(X0_SLIDER[0], X0_SLIDER[1] + X0_SLIDER[2] / 2, X0_SLIDER[2]), 2):
+        mine, why = [float(x0)], None
+        for _ in range(MAX_STEPS):
+            slope = df(mine[-1])
+            if slope == 0:
+                why = "zero"
+                break
+            nxt = mine[-1] - f(mine[-1]) / slope
+            if abs(nxt) > 1e12:
+                why = "ran away"
+                break
+            mine.append(nxt)
+        r = explorer.update(x0=float(x0), steps=MAX_STEPS)
+        assert np.allclose(r["iterates"], mine, rtol=1e-9, atol=1e-12), (x0, r["iterates"], mine)
+        text = newton_readout(r)
+        assert ("derivative is zero" in text) == (why == "zero") and ("ran away" in text) == (why == "ran away"), (x0, text)
+        assert explorer.update(x0=float(x0), steps=2)["iterates"] == r["iterates"][:3]

@@ -18,17 +18,107 @@ def descent_path(gradient, start, learning_rate, steps, limit=1e6):
     return np.array(path)
 
 
-def newton_path(gradient, hessian, start, steps):
-    """Points of Newton's method x <- x - H⁻¹ ∇f(x), stopping at a singular Hessian."""
+def newton_path(gradient, hessian, start, steps, tol=1e-10):
+    """Points of Newton's method x <- x - H⁻¹ ∇f(x): at most `steps` steps, stopping once |∇f| < tol
+    (so len(path) - 1 is the number of steps it really took) or at a singular Hessian."""
     path = [np.asarray(start, dtype=float)]
     for _ in range(steps):
+        g = np.asarray(gradient(*path[-1]), dtype=float)
+        if np.linalg.norm(g) < tol:
+            break
         a, b, c = (float(v) for v in hessian(*path[-1]))
         H = np.array([[a, b], [b, c]])
         try:
-            path.append(path[-1] - np.linalg.solve(H, np.asarray(gradient(*path[-1]), dtype=float)))
+            path.append(path[-1] - np.linalg.solve(H, g))
         except np.linalg.LinAlgError:
             break
+        if not np.all(np.isfinite(path[-1])):
+            path.pop()
+            break
     return np.array(path)
+
+
+def hessian_matrix(surface, point):
+    a, b, c = (float(v) for v in surface.hessian(*point))
+    return np.array([[a, b], [b, c]])
+
+
+def descent_summary(surface, start, learning_rate, steps, newton_steps=50):
+    """Everything the readout states, as numbers: both paths, and what the gradient-descent path did.
+
+    `status` is one of
+      "converged"       |∇f| < 1e-6 at the end;
+      "rate too large"  the path ran off (past 1e6, or a window's width beyond the plotted window) with
+                        f above its start, from a start where the Hessian is positive definite and
+                        η > 2/λ_max there;
+      "unbounded"       the path ran off downhill (f below its start) along negative curvature: f has no
+                        minimum that way, and no rate helps (a saddle);
+      "ran off"         it ran off otherwise;
+      "moving"          none of these: still on its way after `steps` steps.
+    """
+    path = descent_path(surface.gradient, start, learning_rate, steps)
+    newton = newton_path(surface.gradient, surface.hessian, start, newton_steps)
+    end = path[-1]
+    value, value0 = float(surface.f(*end)), float(surface.f(*start))
+    gradient_norm = float(np.hypot(*surface.gradient(*end)))
+    eigenvalues = np.linalg.eigvalsh(hessian_matrix(surface, end))
+    at_start = np.linalg.eigvalsh(hessian_matrix(surface, start))
+    (x0, x1), (y0, y1) = surface.xlim, surface.ylim
+    width = max(x1 - x0, y1 - y0)
+    outside = not (x0 - width <= end[0] <= x1 + width and y0 - width <= end[1] <= y1 + width)
+    hit_limit = len(path) < steps + 1
+    if gradient_norm < 1e-6 and not hit_limit:
+        status = "converged"
+    elif hit_limit or outside:
+        if at_start.min() > 0 and learning_rate > 2 / at_start.max() and value > value0:
+            status = "rate too large"
+        elif eigenvalues.min() < 0 and value < value0:
+            status = "unbounded"
+        else:
+            status = "ran off"
+    else:
+        status = "moving"
+    newton_gradient = float(np.hypot(*surface.gradient(*newton[-1])))
+    return {"path": path, "newton": newton, "f": value, "status": status,
+            "ran_away": status in ("rate too large", "unbounded", "ran off"),
+            "gradient_norm": gradient_norm, "eigenvalues": eigenvalues, "start_eigenvalues": at_start,
+            "newton_steps": len(newton) - 1, "newton_converged": newton_gradient < 1e-10,
+            "newton_end": newton[-1], "newton_eigenvalues": np.linalg.eigvalsh(hessian_matrix(surface, newton[-1])),
+            "learning_rate": float(learning_rate)}
+
+
+def _kind(eigenvalues):
+    if eigenvalues.min() > 0:
+        return "a minimum"
+    if eigenvalues.max() < 0:
+        return "a maximum"
+    if eigenvalues.min() < 0 < eigenvalues.max():
+        return "a saddle"
+    return "a degenerate stationary point"
+
+
+def descent_readout(r):
+    """The widget's sentence for a descent_summary: each clause is one the numbers support."""
+    eta, lam, lam0 = r["learning_rate"], r["eigenvalues"], r["start_eigenvalues"]
+    if r["status"] == "converged":
+        first = f"gradient descent converged: |∇f| = {r['gradient_norm']:.2g} at {_kind(lam)}"
+    elif r["status"] == "rate too large":
+        first = (f"diverging: the rate η = {eta:.3g} is above 2/λ_max = {2 / lam0.max():.3g} "
+                 "(λ_max the largest Hessian eigenvalue at the start)")
+    elif r["status"] == "unbounded":
+        first = (f"running downhill without end: the Hessian has a negative eigenvalue ({lam.min():.3g}), "
+                 "so f has no minimum this way and gradient descent leaves at every rate")
+    elif r["status"] == "ran off":
+        first = "gradient descent ran off the picture"
+    else:
+        first = f"still moving: |∇f| at the end = {r['gradient_norm']:.3g}"
+    if r["newton_converged"]:
+        n = r["newton_steps"]
+        second = (f"Newton (blue) reached |∇f| < 1e-10 in {n} step{'s' if n != 1 else ''}, "
+                  f"at {_kind(r['newton_eigenvalues'])}")
+    else:
+        second = f"Newton (blue) has not converged after {r['newton_steps']} steps"
+    return f"{first}; {second}"
 
 
 class DescentExplorer:
@@ -65,18 +155,13 @@ class DescentExplorer:
         if surface is not None:
             self._set_surface(surface)
         s = get_surface(self.surface)
-        path = descent_path(s.gradient, self.start, learning_rate, steps)
-        newton = newton_path(s.gradient, s.hessian, self.start, min(steps, 8))
+        r = descent_summary(s, self.start, learning_rate, steps)
+        path, newton = r["path"], r["newton"]
         self.path.set_data(path[:, 0], path[:, 1])
         self.newton.set_data(newton[:, 0], newton[:, 1])
-        end = path[-1]
-        value = float(s.f(*end))
-        # diverging: stopped early (ran off), or ended higher than it started
-        ran_away = len(path) < steps + 1 or value > float(s.f(*self.start))
-        self.title.set_text(f"η = {learning_rate:.3g}: after {len(path) - 1} steps f = {value:.4g}"
-                            + ("  (diverging)" if ran_away else ""))
-        return {"path": path, "newton": newton, "f": value, "ran_away": ran_away,
-                "gradient_norm": float(np.hypot(*s.gradient(*end)))}
+        self.title.set_text(f"η = {learning_rate:.3g}: after {len(path) - 1} steps f = {r['f']:.4g}"
+                            + ("  (diverging)" if r["ran_away"] else ""))
+        return r
 
 
 def descent_explorer(surface=QUADRATIC_BOWL):
@@ -90,7 +175,4 @@ def descent_explorer(surface=QUADRATIC_BOWL):
         "steps": widgets.IntSlider(value=30, min=1, max=200, description="steps"),
         "surface": widgets.Dropdown(options=list(SURFACES), value=surface, description="f(x, y)"),
     }
-    return figure_widget(explorer, controls, lambda r: (
-        "diverging: the rate is too large (on a quadratic, above 2 / the largest Hessian eigenvalue)"
-        if r["ran_away"] else
-        f"|∇f| at the end = <b>{r['gradient_norm']:.3g}</b>; Newton (blue) took {len(r['newton']) - 1} steps"))
+    return figure_widget(explorer, controls, descent_readout)

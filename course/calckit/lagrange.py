@@ -39,8 +39,10 @@ PROBLEMS = {
         lambda x, y: np.array([2 * x, 4 * y]),
         lambda x, y: x + y - 1,
         lambda x, y: np.array([1.0 + 0 * x, 1.0 + 0 * x]),
-        lambda s: (s, 1 - s), (-0.8, 1.8), (-1.0, 2.0), (-1.0, 2.0)),
+        lambda s: (s, 1 - s), (-1.5, 1.5), (-1.8, 2.0), (-1.0, 2.7)),
 }
+
+SLIDER = (-1.5, 1.5, 0.01)   # the widget's range of s (min, max, step): inside every problem's s_range
 
 
 class LagrangeExplorer:
@@ -82,6 +84,9 @@ class LagrangeExplorer:
         if problem is not None:
             self._set_problem(problem)
         p = PROBLEMS[self.problem]
+        if not (isinstance(s, (int, float, np.integer, np.floating)) and p.s_range[0] <= s <= p.s_range[1]):
+            raise ValueError(f"s = {s!r} is off the drawn constraint: for {self.problem!r} choose s in "
+                             f"[{p.s_range[0]}, {p.s_range[1]}]")
         x, y = (float(v) for v in p.curve(s))
         gf, gg = np.asarray(p.grad_f(x, y), dtype=float), np.asarray(p.grad_g(x, y), dtype=float)
         self.point.set_data([x], [y])
@@ -104,9 +109,16 @@ def lagrange_explorer(problem="the lecture's example"):
 
     explorer = LagrangeExplorer(problem)
     controls = {
-        "s": widgets.FloatSlider(value=0.0, min=-1.5, max=1.5, step=0.01, description="along g = 0"),
+        "s": widgets.FloatSlider(value=0.0, min=SLIDER[0], max=SLIDER[1], step=SLIDER[2], description="along g = 0"),
         "problem": widgets.Dropdown(options=list(PROBLEMS), value=problem, description="problem"),
     }
-    return figure_widget(explorer, controls, lambda r: (
-        f"∇f and ∇g are {'parallel here: a constrained stationary point' if abs(r['sin_angle']) < 0.01 else 'not parallel: f still changes along the curve'}"
-        f" (best-fit λ = {r['lam']:.4f})"))
+    return figure_widget(explorer, controls, lagrange_readout)
+
+
+def lagrange_readout(r):
+    """The widget's sentence: parallel (|sin| < 0.01) means within a slider step of a stationary point."""
+    if abs(r["sin_angle"]) < 0.01:
+        return (f"∇f and ∇g are parallel here (|sin| = {abs(r['sin_angle']):.1e}): a constrained stationary "
+                f"point, to the slider's step; λ = ∇f·∇g / |∇g|² = {r['lam']:.4f}")
+    return (f"∇f and ∇g are not parallel (sin = {r['sin_angle']:+.3f}): f still changes along the curve "
+            f"(the best-fit λ = ∇f·∇g / |∇g|² = {r['lam']:.4f} is not a multiplier here)")

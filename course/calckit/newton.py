@@ -30,6 +30,10 @@ ROOT_PROBLEMS = {
 }
 
 
+X0_SLIDER = (-2.0, 2.5, 0.05)    # the widget's x0 slider: min, max, step
+MAX_STEPS = 8
+
+
 def newton_iterates(f, df, x0, steps):
     """[x0, x1, ..., x_steps], stopping early (and saying why) at a zero derivative or an overflow."""
     xs = [float(x0)]
@@ -95,14 +99,15 @@ def newton_explorer(problem="x**2 - 2", x0=1.0):
 
     explorer = NewtonExplorer(problem)
     controls = {
-        "x0": widgets.FloatSlider(value=x0, min=-2.0, max=2.5, step=0.05, description="x₀"),
-        "steps": widgets.IntSlider(value=3, min=0, max=8, description="steps"),
+        "x0": widgets.FloatSlider(value=x0, min=X0_SLIDER[0], max=X0_SLIDER[1], step=X0_SLIDER[2], description="x₀"),
+        "steps": widgets.IntSlider(value=3, min=0, max=MAX_STEPS, description="steps"),
         "problem": widgets.Dropdown(options=list(ROOT_PROBLEMS), value=problem, description="f(x)"),
     }
+    return figure_widget(explorer, controls, newton_readout)
 
-    def readout(r):
-        shown = ", ".join(f"{v:.10g}" for v in r["iterates"])
-        note = f" ({r['stopped']})" if r["stopped"] else ""
-        return f"iterates: {shown}{note}"
 
-    return figure_widget(explorer, controls, readout)
+def newton_readout(r):
+    """The widget's sentence: the iterates, and why they stopped early if they did."""
+    shown = ", ".join(f"{v:.10g}" for v in r["iterates"])
+    note = f" ({r['stopped']})" if r["stopped"] else ""
+    return f"iterates: {shown}{note}"
