@@ -137,5 +137,121 @@ def test_every_point_of_the_slider_gives_a_readout(name):
     slider = box.children[0].children[1]
     for x0 in np.round(np.arange(-2.0, 2.01, 0.1), 10):
         slider.value = float(x0)
-        forward, central = box.children[2].value.split("<br>")
+        forward, central, *caution = box.children[2].value.split("<br>")
         assert forward.startswith("forward: ") and central.startswith("central: ")
+        assert all(line.startswith("caution: ") for line in caution) and len(caution) <= 1
+
+
+# --- Readouts against independent computations, over every slider and every function ------------------
+
+SECANT_X0 = np.linspace(-2.5, 2.5, 101)          # the secant widget's x0 slider: step 0.05
+SECANT_H = [1e-4, 1e-3, 1e-2, 0.1, 1.0, 10**0.3]  # its log slider's range, 1e-4 to 10^0.3
+STEP_X0 = np.linspace(-2.0, 2.0, 41)              # the step-size widget's x0 slider: step 0.1
+
+
+def _sympy_derivatives(name, orders=(1, 2, 3)):
+    x = sp.Symbol("x")
+    expr = sp.sympify(EXAMPLES[name].expr)
+    return [sp.lambdify(x, sp.diff(expr, x, k), "mpmath") for k in orders], sp.lambdify(x, expr, "mpmath")
+
+
+@pytest.mark.parametrize("name", list(EXAMPLES))
+def test_secant_readout_says_how_the_error_shrinks_everywhere_on_its_sliders(name):
+    """The readout says 'in proportion to h' where f''(x0) != 0 and 'like h^2' where f''(x0) = 0
+    (sin and x^3 - 2x at 0, the sigmoid at 0, log(1 + x^2) at +-1). Checked against the order
+    measured from secant slopes at h = 1e-3 and 1e-4 with sympy's derivative (in 30-digit
+    arithmetic, so rounding cannot fake an order), and the printed error against sympy's."""
+    import mpmath
+    mpmath.mp.dps = 30
+    (d1, d2, d3), f = _sympy_derivatives(name)
+    explorer = calckit.SecantExplorer(name)
+    from calckit.secant import secant_readout
+    seen = set()
+    for x0 in SECANT_X0:
+        exact = d1(mpmath.mpf(x0))
+        slope = lambda h: (f(mpmath.mpf(x0) + h) - f(mpmath.mpf(x0))) / h
+        err = [abs(slope(mpmath.mpf(h)) - exact) for h in (1e-3, 1e-4)]
+        measured = float(mpmath.log10(err[0] / err[1]))
+        for h in SECANT_H:
+            r = explorer.update(h=h, x0=float(x0))
+            assert r["error"] == pytest.approx(float(slope(mpmath.mpf(h)) - exact), rel=1e-6, abs=1e-10)
+            text = secant_readout(r)
+            if "in proportion to h" in text:
+                assert abs(measured - 1) < 0.1, (x0, measured)
+                assert r["coefficient"] == pytest.approx(float(d2(mpmath.mpf(x0))) / 2, rel=1e-9)
+            else:
+                assert "like h²" in text and abs(measured - 2) < 0.1, (x0, measured, text)
+                assert abs(float(d2(mpmath.mpf(x0)))) < 1e-12
+                assert r["coefficient"] == pytest.approx(float(d3(mpmath.mpf(x0))) / 6, rel=1e-9)
+                seen.add(round(float(x0), 6))
+    inflections = {"sin(x)": {0.0}, "x**3 - 2*x": {0.0}, "sigmoid(x)": {0.0},
+                   "log(1 + x**2)": {-1.0, 1.0}, "exp(x)": set()}
+    assert seen == inflections[name]
+
+
+def _independent_errors(name, x0):
+    """Forward and central errors computed here (not by calckit), against sympy's f'(x0)
+    rounded to the nearest double."""
+    import mpmath
+    mpmath.mp.dps = 30
+    (d1,), _ = _sympy_derivatives(name, orders=(1,))
+    ex = EXAMPLES[name]
+    exact = float(d1(mpmath.mpf(float(x0))))
+    forward = np.abs((ex.f(x0 + STEPS) - ex.f(x0)) / STEPS - exact)
+    central = np.abs((ex.f(x0 + STEPS) - ex.f(x0 - STEPS)) / (2 * STEPS) - exact)
+    return forward, central
+
+
+@pytest.mark.parametrize("name", list(EXAMPLES))
+def test_step_size_readout_names_exact_steps_before_any_best_step(name):
+    """Where some steps give error 0 (sin at 0: every h up to 2e-8), the readout says so and
+    does not call a larger step with a non-zero error 'best'; where none does, the 'best h' it
+    names is the step with the smallest error. Errors are recomputed here."""
+    from calckit.step_size import step_size_readout
+    explorer = calckit.StepSizeExplorer(name)
+    for x0 in STEP_X0:
+        text = step_size_readout(explorer.update(x0=float(x0)))
+        for scheme, errors in zip(("forward", "central"), _independent_errors(name, x0)):
+            line = next(l for l in text.split("<br>") if l.startswith(scheme + ":"))
+            exact = int(np.count_nonzero(errors == 0))
+            if exact == len(STEPS):
+                assert "exact (error 0) at every step" in line
+            elif exact:
+                assert f"exact (error 0) at {exact} of the {len(STEPS)} steps" in line, (x0, line)
+                assert "best h" not in line
+            else:
+                assert f"best h ≈ {STEPS[errors.argmin()]:.1e}" in line, (x0, line)
+                assert f"error {errors.min():.1e}" in line
+
+
+@pytest.mark.parametrize("name", list(EXAMPLES))
+def test_step_size_readout_warns_wherever_errors_sit_above_the_model(name):
+    """Wherever the measured errors near the model's best step sit above the model's minimum
+    (median over steps within 3x of it more than 1.5x the minimum: x^3 - 2x at +-1.4, where
+    f is computed by cancelling terms), the readout gives a caution or says the model does not
+    apply. The model is recomputed here from sympy's derivatives."""
+    import mpmath
+    mpmath.mp.dps = 30
+    (d2, d3), f = _sympy_derivatives(name, orders=(2, 3))
+    from calckit.step_size import step_size_readout
+    explorer = calckit.StepSizeExplorer(name)
+    warned = []
+    for x0 in STEP_X0:
+        text = step_size_readout(explorer.update(x0=float(x0)))
+        fx, f2, f3 = (abs(float(g(mpmath.mpf(float(x0))))) for g in (f, d2, d3))
+        for scheme, errors in zip(("forward", "central"), _independent_errors(name, x0)):
+            if min(fx, f2 if scheme == "forward" else f3) < 1e-9:
+                line = next(l for l in text.split("<br>") if l.startswith(scheme))
+                assert "model does not apply" in line or "exact (error 0) at every step" in line
+                continue
+            if scheme == "forward":
+                h_star, floor = 2 * np.sqrt(EPS * fx / f2), 2 * np.sqrt(EPS * fx * f2)
+            else:
+                h_star = np.cbrt(3 * EPS * fx / f3)
+                floor = h_star**2 / 6 * f3 + EPS * fx / h_star
+            near = (STEPS > h_star / 3) & (STEPS < 3 * h_star)
+            if np.median(errors[near]) > 1.5 * floor:
+                assert "caution: f is computed by cancelling terms" in text, (x0, scheme, text)
+                warned.append(round(float(x0), 6))
+    if name == "x**3 - 2*x":
+        assert {-1.4, 1.4} <= set(warned)

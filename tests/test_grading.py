@@ -182,3 +182,93 @@ def test_without_bubblewrap_grading_still_works_and_says_so(tmp_path):
     assert info["sandbox"].startswith("NOT SANDBOXED") and "bubblewrap" in info["sandbox"]
     write_report(results, info, tmp_path / "report.html", TESTS, 1.0)
     assert "NOT SANDBOXED" in (tmp_path / "report.html").read_text()
+
+
+# --- What a1's hidden tests catch: mistakes the visible checks let through ----------------------------
+# Judged in process (tests/submissions.py: the kernel's own code, the grader's own judge), as the
+# other assignments' MISTAKES lists are; each was graded 10/10 before its hidden case existed.
+A1_MISTAKES = [
+    ("central_default_1e6", "test_central_difference", "default step is 1e-6", """
+def central_difference(f, x, h=1e-6):
+    return (f(x + h) - f(x - h)) / (2 * h)
+"""),
+    ("central_zero_d", "test_central_difference", "0-d numpy array", """
+def central_difference(f, x, h=1e-5):
+    return np.array((f(x + h) - f(x - h)) / (2 * h))
+"""),
+    ("second_default_1e3", "test_second_difference", "default step is 1e-3", """
+def second_difference(f, x, h=1e-3):
+    return (f(x + h) - 2 * f(x) + f(x - h)) / h**2
+"""),
+    ("second_zero_d", "test_second_difference", "0-d numpy array", """
+def second_difference(f, x, h=1e-4):
+    return np.asarray((f(x + h) - 2 * f(x) + f(x - h)) / h**2)
+"""),
+    ("product_f_g_plus_df_dg", "test_product_rule", "mixes up the functions and their derivatives", """
+def product_rule(f, df, g, dg):
+    return lambda x: f(x) * g(x) + df(x) * dg(x)
+"""),
+    ("product_f_for_df", "test_product_rule", "You used f(x) where f'(x) belongs", """
+def product_rule(f, df, g, dg):
+    def derivative(x):
+        return f(x) * g(x) + f(x) * dg(x)
+    return derivative
+"""),
+    ("chain_f_for_df", "test_chain_rule", "outer function's value", """
+def chain_rule(f, df, g, dg):
+    return lambda x: f(g(x)) * dg(x)
+"""),
+    ("chain_g_for_dg", "test_chain_rule", "inner function's value", """
+def chain_rule(f, df, g, dg):
+    return lambda x: df(g(x)) * g(x)
+"""),
+]
+
+
+@pytest.mark.parametrize("student, test, words, code", A1_MISTAKES, ids=[m[0] for m in A1_MISTAKES])
+def test_a1_mistakes_the_visible_checks_miss_lose_points_and_are_named(student, test, words, code):
+    from submissions import answered, check_mistake, judge_in_process
+    result = judge_in_process(ASSIGNMENT, answered(ASSIGNMENT, test.removeprefix("test_"), code))
+    check_mistake(result, TESTS, test, words, None, ASSIGNMENT)
+
+
+def test_a1_both_wrong_defaults_lose_points_and_right_variants_keep_them():
+    """The submission the review scored 10/10 (defaults 1e-6 and 1e-3) now loses points on both
+    tasks; right answers written otherwise (np.float64 results, floats made from 0-d arrays,
+    functions returned by def or lambda, factors in another order) keep every point."""
+    from submissions import answered, judge_in_process, with_answer
+    both = with_answer("second_difference", "def second_difference(f, x, h=1e-4):",
+                       "def second_difference(f, x, h=1e-3):",
+                       nb=with_answer("central_difference", "def central_difference(f, x, h=1e-5):",
+                                      "def central_difference(f, x, h=1e-6):"))
+    result = judge_in_process(ASSIGNMENT, both)
+    assert result.tests["test_central_difference"].points < points_of("test_central_difference")
+    assert result.tests["test_second_difference"].points < points_of("test_second_difference")
+    assert sum(v.points for v in result.tests.values()) < 10
+    right = {
+        "central_difference": """
+def central_difference(f, x, h=1e-5):
+    estimate = np.asarray((f(np.asarray(x) + h) - f(np.asarray(x) - h)) / (2 * h))
+    return float(estimate) if estimate.ndim == 0 else estimate
+""",
+        "second_difference": """
+def second_difference(f, x, h=1e-4):
+    return np.float64((f(x + h) + f(x - h) - 2 * f(x)) / (h * h)) if np.ndim(x) == 0 else \\
+        (f(x + h) + f(x - h) - 2 * f(x)) / (h * h)
+""",
+        "product_rule": """
+def product_rule(f, df, g, dg):
+    return lambda x: g(x) * df(x) + dg(x) * f(x)
+""",
+        "chain_rule": """
+def chain_rule(f, df, g, dg):
+    def derivative(x):
+        inner = g(x)
+        return dg(x) * df(inner)
+    return derivative
+""",
+    }
+    for name, code in right.items():
+        result = judge_in_process(ASSIGNMENT, answered(ASSIGNMENT, name, code))
+        assert all(v.points == points_of(g) for g, v in result.tests.items()), \
+            (name, {g: [c.message for c in v.cases if not c.passed] for g, v in result.tests.items()})

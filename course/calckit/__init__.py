@@ -7,7 +7,7 @@ from .descent import DescentExplorer, descent_explorer, descent_path, newton_pat
 from .deformation import MAPS, DeformationExplorer, deformation_explorer
 from .functions import EXAMPLES, Example, get_example
 from .gradient import GradientExplorer, gradient_explorer
-from .graphs import plot_function_and_derivative
+from .graphs import plot_error_valley, plot_function_and_derivative, plot_secants_to_tangent
 from .secant import SecantExplorer, secant_explorer, secant_slope
 from .lagrange import PROBLEMS as CONSTRAINED, LagrangeExplorer, lagrange_explorer
 from .network import Network
@@ -38,7 +38,7 @@ from .taylor import SERIES, TaylorExplorer, TaylorSurfaceExplorer, taylor_explor
 
 __all__ = [
     "EXAMPLES", "Example", "get_example",
-    "plot_function_and_derivative",
+    "plot_function_and_derivative", "plot_secants_to_tangent", "plot_error_valley",
     "SecantExplorer", "secant_explorer", "secant_slope",
     "StepSizeExplorer", "difference_errors", "model_caveats", "optimal_steps", "predicted_errors",
     "step_size_explorer",

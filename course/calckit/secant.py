@@ -22,9 +22,9 @@ class SecantExplorer:
         self.ax = self.fig.add_subplot()
         self.curve, = self.ax.plot([], [], color="black", lw=2, label="$f(x)$")
         self.tangent, self.secant, self.points, self.title = self.live.animate(
-            self.ax.plot([], [], "--", color="tab:green", label="tangent, slope $f'(x_0)$")[0],
-            self.ax.plot([], [], color="tab:orange", label="secant, slope rise / run")[0],
-            self.ax.plot([], [], "o", color="tab:orange")[0],
+            self.ax.plot([], [], "--", color="#0072B2", lw=2, label="tangent (dashed), slope $f'(x_0)$")[0],
+            self.ax.plot([], [], "-", color="#D55E00", label="secant (solid, dots), slope rise / run")[0],
+            self.ax.plot([], [], "o", color="#D55E00")[0],
             self.ax.text(0.5, 1.03, "", transform=self.ax.transAxes, ha="center"))
         self.ax.set_xlim(*xlim)
         self.ax.set_xlabel("$x$")
@@ -56,8 +56,30 @@ class SecantExplorer:
         self.points.set_data([x0, x0 + h], [y0, ex.f(x0 + h)])
         self.title.set_text(f"${ex.label}$:  h = {h:.3g},  secant slope = {slope:.6f},  "
                           f"f'(x0) = {exact:.6f}")
+        second, third = float(ex.d2f(x0)), float(ex.d3f(x0))
+        # Taylor: f(x0 + h) = f + h f' + h^2 f''/2 + h^3 f'''/6 + ..., so the secant slope's error
+        # is h f''/2 + h^2 f'''/6 + ...: of order h, unless f''(x0) = 0, where it is of order h^2.
+        order = 1 if abs(second) > ZERO else 2 if abs(third) > ZERO else 3
         return {"h": h, "secant_slope": float(slope), "derivative": exact,
-                "error": float(slope - exact)}
+                "error": float(slope - exact), "second_derivative": second,
+                "third_derivative": third, "order": order,
+                "coefficient": second / 2 if order == 1 else third / 6 if order == 2 else float("nan")}
+
+
+ZERO = 1e-12  # |f''(x0)| below this counts as an inflection point (f'' = 0 exactly there)
+
+
+def secant_readout(r):
+    """What the widget prints under the plot for SecantExplorer.update's result r: the error,
+    and how it shrinks as h -> 0, which depends on whether f''(x0) = 0."""
+    text = f"secant slope − f'(x₀) = <b>{r['error']:+.3e}</b>"
+    if r["order"] == 1:
+        return text + (f" (as h → 0 it is about f″(x₀) h/2 = {r['coefficient']:+.3g} h: "
+                       f"it shrinks in proportion to h)")
+    if r["order"] == 2:
+        return text + (f" (f″(x₀) = 0 here, so as h → 0 it is about f‴(x₀) h²/6 = "
+                       f"{r['coefficient']:+.3g} h²: it shrinks like h², 100 times for every 10 times in h)")
+    return text + " (f″(x₀) = f‴(x₀) = 0 here: it shrinks faster than h²)"
 
 
 def secant_explorer(example="sin(x)", x0=1.0):
@@ -72,8 +94,5 @@ def secant_explorer(example="sin(x)", x0=1.0):
         "example": widgets.Dropdown(options=list(EXAMPLES), value=example,
                                     description="f(x)"),
     }
-    return figure_widget(
-        explorer, controls,
-        readout=lambda r: (f"secant slope − f'(x₀) = <b>{r['error']:+.3e}</b> "
-                           f"(shrinks in proportion to h)"))
+    return figure_widget(explorer, controls, readout=secant_readout)
 

@@ -53,6 +53,26 @@ def model_caveats(example, x0):
                         if abs(float(ex.d3f(x0))) < ZERO else None)}
 
 
+CANCELLATION = 5  # terms of f this many times |f(x0)| or more: the readout warns
+
+
+def cancellation_warning(example, x0):
+    """Where f is computed by subtracting nearly equal terms (x**3 - 2x near its roots +-sqrt 2),
+    a computed f(x) is off by about eps times the size of the terms, not eps |f(x)|: the model's
+    round-off term is too small by that factor, and measured errors can sit above the model. Say
+    so (with the factor) where it is CANCELLATION or more; None elsewhere, and where f(x0) = 0
+    (model_caveats already says the model does not apply there)."""
+    ex = get_example(example) if isinstance(example, str) else example
+    value = abs(float(ex.f(x0)))
+    if ex.terms is None or value < ZERO:
+        return None
+    factor = float(ex.terms(x0)) / value
+    if factor < CANCELLATION:
+        return None
+    return (f"f is computed by cancelling terms here (they are {factor:.0f}× |f(x₀)|): its rounding "
+            f"error is up to {factor:.0f}× ε|f|, so the errors can sit above the model")
+
+
 def optimal_steps(example, x0):
     """Steps that minimise the modelled errors: h* = 2 sqrt(eps|f|/|f''|), (3 eps|f|/|f'''|)^(1/3);
     NaN for a scheme whose model does not apply at x0 (see model_caveats)."""
@@ -75,17 +95,17 @@ class StepSizeExplorer:
         # Fixed limits: the axes, ticks and legend are drawn once, the curves blitted.
         self.forward, self.central, self.forward_model, self.central_model, self.title = \
             self.live.animate(
-                ax.loglog([], [], ".", color="tab:blue", label="forward difference")[0],
-                ax.loglog([], [], ".", color="tab:red", label="central difference")[0],
-                ax.loglog([], [], "-", color="tab:blue", alpha=0.5,
+                ax.loglog([], [], "o", ms=3, mfc="none", color="#D55E00", label="forward difference (circles)")[0],
+                ax.loglog([], [], "s", ms=2.5, color="#0072B2", label="central difference (squares)")[0],
+                ax.loglog([], [], "--", color="#D55E00", alpha=0.7,
                           label=r"model $\frac{h}{2}|f''| + \frac{2\epsilon|f|}{h}$")[0],
-                ax.loglog([], [], "-", color="tab:red", alpha=0.5,
+                ax.loglog([], [], "-.", color="#0072B2", alpha=0.7,
                           label=r"model $\frac{h^2}{6}|f'''| + \frac{\epsilon|f|}{h}$")[0],
                 ax.text(0.5, 1.02, "", transform=ax.transAxes, ha="center"))
-        ax.axvline(np.sqrt(EPS), color="tab:blue", ls=":", lw=1)
-        ax.axvline(np.cbrt(EPS), color="tab:red", ls=":", lw=1)
-        ax.text(np.sqrt(EPS), 1e-17, r" $\epsilon^{1/2}$", color="tab:blue")
-        ax.text(np.cbrt(EPS), 1e-17, r" $\epsilon^{1/3}$", color="tab:red")
+        ax.axvline(np.sqrt(EPS), color="#D55E00", ls=":", lw=1)
+        ax.axvline(np.cbrt(EPS), color="#0072B2", ls=":", lw=1)
+        ax.text(np.sqrt(EPS), 1e-17, r" $\epsilon^{1/2}$", color="#D55E00")
+        ax.text(np.cbrt(EPS), 1e-17, r" $\epsilon^{1/3}$", color="#0072B2")
         ax.set_xlim(STEPS[0], STEPS[-1])
         ax.set_ylim(1e-18, 1e2)
         ax.set_xlabel("step $h$")
@@ -113,11 +133,15 @@ class StepSizeExplorer:
         h_fwd, h_cen = optimal_steps(ex, x0)
         self.title.set_text(f"${ex.label}$ at $x_0$ = {x0:g}")
         result = {"forward_caveat": caveats["forward"], "central_caveat": caveats["central"],
-                  "predicted_forward_step": float(h_fwd), "predicted_central_step": float(h_cen)}
+                  "predicted_forward_step": float(h_fwd), "predicted_central_step": float(h_cen),
+                  "cancellation_warning": cancellation_warning(ex, x0)}
         for scheme, errors in (("forward", fwd), ("central", cen)):
             step, error = _best(errors)
             result[f"best_{scheme}_step"], result[f"best_{scheme}_error"] = step, error
-            result[f"exact_{scheme}_steps"] = int(np.count_nonzero(errors == 0))
+            exact = errors == 0
+            result[f"exact_{scheme}_steps"] = int(np.count_nonzero(exact))
+            result[f"exact_{scheme}_range"] = ((float(STEPS[exact].min()), float(STEPS[exact].max()))
+                                               if exact.any() else None)
         return result
 
 
@@ -140,18 +164,37 @@ def step_size_explorer(example="sin(x)", x0=1.0):
         "example": widgets.Dropdown(options=list(EXAMPLES), value=example, description="f(x)"),
         "x0": widgets.FloatSlider(value=x0, min=-2.0, max=2.0, step=0.1, description="x₀"),
     }
+    return figure_widget(explorer, controls, step_size_readout)
 
-    def line(r, scheme):
-        exact = r[f"exact_{scheme}_steps"]
-        if exact == len(STEPS):
-            return f"{scheme}: exact (error 0) at every step"
-        text = (f"{scheme}: best h ≈ {r[f'best_{scheme}_step']:.1e} "
-                + (f"(model does not apply: {r[f'{scheme}_caveat']})" if r[f"{scheme}_caveat"]
-                   else f"(model {r[f'predicted_{scheme}_step']:.1e})")
-                + f", error {r[f'best_{scheme}_error']:.1e}")
-        return text + (f"; exact (error 0) at {exact} of the {len(STEPS)} steps" if exact else "")
 
-    def readout(r):
-        return "<br>".join(line(r, scheme) for scheme in ("forward", "central"))
+def step_size_readout(r):
+    """The widget's readout for StepSizeExplorer.update's result: one line per scheme, and a
+    third where f's own rounding makes the model too optimistic."""
+    lines = [_scheme_line(r, scheme) for scheme in ("forward", "central")]
+    if r["cancellation_warning"]:
+        lines.append(f"caution: {r['cancellation_warning']}")
+    return "<br>".join(lines)
 
-    return figure_widget(explorer, controls, readout)
+
+def _scheme_line(r, scheme):
+    exact, caveat = r[f"exact_{scheme}_steps"], r[f"{scheme}_caveat"]
+    model = (f"model does not apply: {caveat}" if caveat
+             else f"model's best h {r[f'predicted_{scheme}_step']:.1e}")
+    if exact == len(STEPS):
+        return f"{scheme}: exact (error 0) at every step"
+    if exact:
+        # Error 0 is the best there is: name those steps first, not the best non-zero one.
+        low, high = r[f"exact_{scheme}_range"]
+        where = f"every h ≤ {high:.1e}" if low == STEPS[0] and _contiguous(r, scheme) else \
+            f"h between {low:.1e} and {high:.1e}"
+        return (f"{scheme}: exact (error 0) at {exact} of the {len(STEPS)} steps ({where}); "
+                f"the smallest non-zero error is {r[f'best_{scheme}_error']:.1e}, at h ≈ "
+                f"{r[f'best_{scheme}_step']:.1e} ({model})")
+    return (f"{scheme}: best h ≈ {r[f'best_{scheme}_step']:.1e} ({model}), "
+            f"error {r[f'best_{scheme}_error']:.1e}")
+
+
+def _contiguous(r, scheme):
+    """The exact steps are all the steps from the smallest up to the largest exact one."""
+    low, high = r[f"exact_{scheme}_range"]
+    return r[f"exact_{scheme}_steps"] == int(np.count_nonzero((STEPS >= low) & (STEPS <= high)))
