@@ -83,6 +83,14 @@ def main(argv=None):
         if args.command == "release":
             from .release import release_assignment
             print(f"released {release_assignment(root, args.assignment)}")
+            from .compile import classic_tests, compile_assignment
+            from .course import require_assignment
+            for grade_id in classic_tests(compile_assignment(require_assignment(root, args.assignment),
+                                                             args.assignment)):
+                print(f"note: {grade_id} has no hidden tests: it is graded as nbgrader grades it, all or nothing "
+                      "by whether it raises in the student's kernel, where a student can forge a pass (the "
+                      "student's code can patch what its asserts call); a hidden block judges it in the grader "
+                      "(CONTRIBUTING.md, hidden tests)", file=sys.stderr)
         elif args.command == "grade":
             return grade(root, args)
         elif args.command == "clean":

@@ -157,3 +157,9 @@ def reference_namespaces(compiled):
             else:
                 exec(compile(cell["source"], f"<{grade_id or 'cell'}>", "exec"), namespace)
     return snapshots
+
+
+def classic_tests(compiled):
+    """The test cells without a hidden block: graded all or nothing by whether they raise in the
+    student's kernel (as nbgrader does), so a student who patches what they call can pass them."""
+    return [grade_id for grade_id, spec in compiled.tests.items() if not spec.hidden]

@@ -191,7 +191,7 @@ class Tester:
         exactly symmetric (`symmetric=True`), that no array argument was changed in place; or
         `check(got, expected, case)` -> True/False or (passed, message). `at=[points]`: the result is a
         function, evaluated at each point (the value is the list). `also=[args, ...]`: call again with
-        these argument tuples; the value is the list of all results."""
+        these argument tuples; the value is the list of all results (`returns=` is then each one's type)."""
         line = self._where()
         where = f"t.call({name!r}, ...) on line {line} of the hidden test" if line else f"t.call({name!r}, ...)"
         if then is not None:

@@ -26,7 +26,7 @@ from .sanitize import kernel_outputs, valid_text, well_formed_metadata
 from .submission import (PackedSubmission, SubmissionError, copy_regular_files, open_submission,
                          read_regular_file, unpack_regular_files)
 from .plans import MIME, Rounds
-from .verdict import TestVerdict, judge, run_reference
+from .verdict import CaseVerdict, TestVerdict, judge, run_reference
 
 _KERNELSPEC = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
 
@@ -159,7 +159,10 @@ def _grade_submission(job):
         result.notes.append(f"Your code filled its {size(job.limits.disk_bytes)} of disk space (its folder and "
                             "/tmp together): writes past that failed with 'No space left on device'")
     for grade_id, spec in compiled.tests.items():
-        result.tests[grade_id] = verdict_for(grade_id, spec, references, recorded, rounds, roles, job.seeds, result)
+        if spec.hidden:
+            result.tests[grade_id] = verdict_for(grade_id, spec, references, recorded, rounds, roles, job.seeds, result)
+        else:
+            result.tests[grade_id] = classic_verdict(grade_id, spec, nb, roles, result)
     result.score = round(sum(t.points for t in result.tests.values()), 6)
     _valid_texts(result)
     clock.done("clean up and judge")
@@ -232,10 +235,29 @@ def record_tests(compiled, references, seeds, roles):
     return recorded, rounds
 
 
+CLASSIC = ("A test cell without hidden tests, graded as nbgrader grades it: all its points if it runs "
+           "without an error, none otherwise.")
+
+
+def classic_verdict(grade_id, spec, nb, roles, result):
+    """A plain nbgrader test cell (asserts, no hidden block): all or nothing, by whether it raised.
+    It is judged by what the student's kernel did, so it is only as strong as nbgrader's own; the
+    instructor is told so when the assignment is compiled (compile.classic_tests)."""
+    cell = nb.cells[roles.index(("visible", grade_id))]
+    errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+    if cell.get("execution_count") is None and not errors:
+        why = f"not graded: {result.problem}" if result.problem else "not graded: the cell did not run"
+        return TestVerdict(grade_id, 0.0, spec.points, problem=why, classic=True)
+    if errors:
+        message = f"{errors[0].get('ename', 'Error')}: {errors[0].get('evalue', '')}"[:500]
+        case = CaseVerdict("the cell's checks", False, spec.points, message)
+    else:
+        case = CaseVerdict("the cell's checks", True, spec.points)
+    return TestVerdict(grade_id, spec.points if case.passed else 0.0, spec.points, cases=[case], classic=True)
+
+
 def verdict_for(grade_id, spec, references, recorded, rounds, roles, seeds, result):
     """The verdict of one test, from what its Rounds brought back from the kernel."""
-    if not spec.hidden:
-        return TestVerdict(grade_id, 0.0, spec.points, problem="this test has no hidden part")
     reference = recorded.get(grade_id)
     if isinstance(reference, str):
         return TestVerdict(grade_id, 0.0, spec.points, problem=reference)
@@ -446,6 +468,8 @@ def autograded_notebook(nb, roles, compiled, result, run):
 
 def verdict_text(verdict):
     lines = [f"{verdict.grade_id}: {verdict.points:g} / {verdict.max_points:g} points"]
+    if verdict.classic:
+        lines.append(f"  {CLASSIC}")
     if verdict.problem:
         lines.append(f"  {verdict.problem}")
     for case in verdict.cases:
@@ -466,7 +490,10 @@ def verdict_html(verdict):
         rows.append(f"<tr><td><code>{html.escape(case.label)}</code></td>"
                     f"<td class='{'case-passed' if case.passed else 'case-failed'}'>{detail}</td></tr>")
     problem = f"<p><b>{html.escape(verdict.problem)}</b></p>" if verdict.problem else ""
-    return (f"<div class='autograder-verdict'><p><b>Hidden tests: {verdict.points:g} / "
+    kind = "This cell's checks" if verdict.classic else "Hidden tests"
+    if verdict.classic:
+        problem = f"<p>{html.escape(CLASSIC)}</p>" + problem
+    return (f"<div class='autograder-verdict'><p><b>{kind}: {verdict.points:g} / "
             f"{verdict.max_points:g} points</b> ({sum(c.passed for c in verdict.cases)} of "
             f"{len(verdict.cases)} cases passed)</p>{problem}"
             f"<table><tr><th>call</th><th>result</th></tr>{''.join(rows)}</table></div>")

@@ -15,7 +15,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-FORMAT = 5                       # bump when SubmissionResult changes shape
+FORMAT = 6                       # bump when SubmissionResult changes shape
 MAX_HASHED_BYTES = 256 * 2**20   # a bigger submission is always graded again, never hashed in full
 
 

@@ -31,6 +31,7 @@ class TestVerdict:
     max_points: float
     cases: list = field(default_factory=list)
     problem: str | None = None     # why no case could be judged (e.g. the kernel died first)
+    classic: bool = False          # a plain nbgrader test cell: all or nothing (job.classic_verdict)
 
 
 # --- the instructor's side ---------------------------------------------------------------------
@@ -147,8 +148,14 @@ def compare(got, expected):
     if changed:
         return False, changed
     spec = expected.spec
-    if spec.get("returns") is not None and not is_of_type(value, spec["returns"]):
-        return False, f"returned {describe_type(value)}, expected {type_name(spec['returns'])}"
+    if spec.get("returns") is not None:
+        # With at=/also= the value is the list of every result: the type is each result's.
+        several = bool(expected.call) and ("at" in expected.call or "also" in expected.call) \
+            and isinstance(value, list)
+        for number, result in enumerate(value if several else [value]):
+            if not is_of_type(result, spec["returns"]):
+                which = f" (result {number + 1} of {len(value)})" if several else ""
+                return False, f"returned {describe_type(result)}{which}, expected {type_name(spec['returns'])}"
     check = spec.get("check")
     if check is not None:
         try:

@@ -693,3 +693,23 @@ def test_a_record_from_the_kernel_holds_only_the_keys_of_an_outcome():
     assert rounds.receive({"records": [forged]}) is None
     assert "decoded" not in rounds.payload()["records"][0]
     assert judge("t", 1, reference, hidden, 0, rounds.payload(), reference=recorded).points == 0
+
+
+def test_returns_is_the_type_of_each_result_with_also_and_at():
+    """With also= (more calls) or at= (a returned function's values) the value is a list of results:
+    returns=float asks each of them to be a float (it used to ask the list, failing the solution)."""
+    hidden = """
+    @hidden
+    def test(t):
+        t.call("half", 4.0, also=[(6.0,), (8.0,)], returns=float)
+        t.call("scale", 3.0, at=[1.0, 2.0], returns=float)
+    """
+    reference = "def half(x): return x / 2\ndef scale(k): return lambda x: k * x"
+    right = grade(hidden, reference, reference)
+    assert right.points == right.max_points and all(c.passed for c in right.cases)
+    wrong = ("def half(x): return np.array(x / 2) if x == 8.0 else x / 2\n"
+             "def scale(k): return lambda x: np.array(k * x)")
+    verdict = grade(hidden, reference, wrong)
+    assert verdict.points == 0
+    assert "(result 3 of 3)" in verdict.cases[0].message and "expected a float" in verdict.cases[0].message
+    assert "(result 1 of 2)" in verdict.cases[1].message
