@@ -78,3 +78,6 @@ c.ExchangeFactory.release_feedback = "autograder.exchange.LinkSafeReleaseFeedbac
 from autograder.exchange import make_converters_link_safe  # noqa: E402
 
 make_converters_link_safe()
+# Without a working sandbox, `nbgrader autograde` refuses before it removes any autograded notebook.
+from autograder.nbgrader_plugin import refuse_before_touching_anything  # noqa: E402
+refuse_before_touching_anything()

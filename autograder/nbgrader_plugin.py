@@ -61,6 +61,40 @@ class SafeSubmissionExporter(NotebookExporter):
         return ids - {None}
 
 
+def refusal(config):
+    """Why this nbgrader process may not run student code (no working sandbox, and the course did
+    not choose to run it bare), or None."""
+    if config.get("Autograder", {}).get("unsandboxed_i_trust_every_submission", False) or not sandbox.unavailable():
+        return None
+    return (f"refusing to run student code: {sandbox.unavailable()}, so it cannot be sandboxed; install it "
+            "with `make sandbox` (root on Debian: apt-get install bubblewrap), or set "
+            "c.Autograder.unsandboxed_i_trust_every_submission = True")
+
+
+def refuse_before_touching_anything():
+    """Patch nbgrader's Autograde.start to fail closed before it converts anything: once converting,
+    nbgrader removes a student's earlier autograded notebook (with --force, or when the submission
+    is newer) and, when grading fails, the new one too. Applied once per process from
+    nbgrader_config.py."""
+    from nbgrader.converters import Autograde
+    from nbgrader.converters.base import NbGraderException
+
+    original = Autograde.start
+    if getattr(original, "fails_closed", False):
+        return
+
+    def start(self):
+        why = refusal(self.config)
+        if why is not None:
+            self.log.error(why)
+            raise NbGraderException(why)
+        return original(self)
+
+    start.fails_closed = True
+    start.__doc__ = original.__doc__
+    Autograde.start = start
+
+
 @functools.lru_cache(maxsize=4)
 def _compiled(source_dir, assignment, mtime):
     return compile_assignment(source_dir, assignment)
@@ -102,10 +136,8 @@ class GradeSubmission(NbGraderPreprocessor):
         secret = load_secret(secret_file, root, log=self.log.info)
         # Fail closed: unsandboxed only when nbgrader_config.py says so, loudly.
         use_sandbox = not self.config.get("Autograder", {}).get("unsandboxed_i_trust_every_submission", False)
-        if use_sandbox and sandbox.unavailable():
-            raise RuntimeError(f"refusing to run {student}'s code: {sandbox.unavailable()}, so it cannot be "
-                               "sandboxed; install it with `make sandbox` (root on Debian: apt-get install "
-                               "bubblewrap), or set c.Autograder.unsandboxed_i_trust_every_submission = True")
+        if refusal(self.config):   # (Autograde.start refused already, unless the sandbox broke since)
+            raise RuntimeError(f"{student}: {refusal(self.config)}")
         job = build_job(student, submitted, compiled, secret, limits, _run(), use_sandbox)
         if not use_sandbox:
             self.log.warning(sandbox.describe(use_sandbox))

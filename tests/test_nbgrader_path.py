@@ -138,3 +138,26 @@ print("RESULT", json.dumps(asyncio.run(formgrader_handler())))
     scores = cell_scores(db_url)
     assert sum(v for (s, _), v in scores.items() if s == "ada") == 10
     assert (course / "autograded" / "ada" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").is_file()
+
+
+def test_without_a_sandbox_nbgrader_autograde_refuses_and_keeps_what_was_graded(tmp_path):
+    """nbgrader removes a student's autograded notebook before grading again (--force) and the new
+    one when grading fails: without a working sandbox the command refuses before either."""
+    import os
+
+    from test_hostile_host import tools_without_bwrap
+
+    course = course_with_submissions(tmp_path)
+    db_url = f"sqlite:///{tmp_path / 'gb.db'}"
+    run_nbgrader(course, db_url, "generate_assignment", ASSIGNMENT, "--force")
+    run_nbgrader(course, db_url, "autograde", ASSIGNMENT, "--student", "ada", "--force")
+    graded = course / "autograded" / "ada" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    before = graded.read_bytes()
+    done = subprocess.run(NBGRADER + ["autograde", ASSIGNMENT, "--student", "ada", "--force",
+                                      f"--CourseDirectory.root={course}", f"--CourseDirectory.db_url={db_url}"],
+                          cwd=REPO, capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "PATH": tools_without_bwrap(tmp_path / "tools")})
+    assert done.returncode != 0
+    assert "refusing to run student code: bubblewrap is not installed" in done.stderr
+    assert graded.read_bytes() == before   # still there, unchanged
+    assert sum(v for (s, _), v in cell_scores(db_url).items() if s == "ada") == 10
