@@ -35,5 +35,29 @@ def main():
               f"{t_fd / t_bp:9.0f} {error:11.1e}")
 
 
+
+def switched_off():
+    """a3's Task 4 case: one hidden neuron switched off (z near -31). How far each numerical gradient's
+    entries for that neuron are from backpropagation's, relative to their size, for every step h."""
+    rng = np.random.default_rng(5)
+    net = Network([3, 5, 2], seed=2)
+    net.weights[0][1] *= 0.2
+    net.biases[0][1] = -31.0
+    x, y = rng.normal(size=(3, 20)), rng.uniform(size=(2, 20))
+    exact = flatten(*net.backpropagate(x, y))
+    tiny = np.zeros_like(exact, dtype=bool)
+    tiny[3:6] = True                                  # W1 row 1
+    tiny[15 + 1] = True                               # b1 entry 1
+    tiny[20 + np.array([1, 6])] = True                # W2 column 1
+    print(f"\nswitched-off neuron: entries {np.abs(exact[tiny]).min():.1g} to {np.abs(exact[tiny]).max():.1g}, "
+          f"the others up to {np.abs(exact[~tiny]).max():.1g}")
+    print(f"{'h':>8s} {'central: tiny':>14s} {'central: rest':>14s}")
+    for h in (1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7):
+        fd = finite_difference_gradient(net, x, y, h=h)
+        error = np.abs(fd - exact) / np.abs(exact)
+        print(f"{h:8.0e} {error[tiny].max():14.2g} {error[~tiny].max():14.2g}")
+
+
 if __name__ == "__main__":
     main()
+    switched_off()

@@ -5,7 +5,7 @@ import pytest
 import sympy as sp
 
 from calckit.network import Network, d_sigma, finite_difference_gradient, flatten, sigma
-from calckit.neurons import TARGETS, NeuronExplorer, TrainingExplorer
+from calckit.neurons import TARGETS, NeuronExplorer, TrainingExplorer, neuron_readout, training_readout
 
 
 def test_sigma_and_its_derivative_match_sympy_and_do_not_overflow():
@@ -62,3 +62,70 @@ def test_training_explorer_trains_in_steps_and_resets(target):
     explorer.train(1200, 2.0)                       # past the cost axis: it grows
     assert explorer.ax_cost.get_xlim()[1] >= 1200
     assert explorer.live.png().startswith(b"\x89PNG")
+
+
+# Every slider of the neuron explorer runs over [-5, 5] in steps of 0.1: all the special values (w = 0,
+# one weight 0, the ends) and a random sample of the rest, each against the closed form a = 1/(1 + e^-z).
+SLIDER = np.round(np.arange(-50, 51) / 10, 1)
+SPECIAL = [-5.0, -0.1, 0.0, 0.1, 5.0]
+_rng = np.random.default_rng(3)
+NEURON_GRID = sorted({(w1, w2, b) for w1 in SPECIAL for w2 in SPECIAL for b in (-5.0, -1.3, 0.0, 2.4, 5.0)}
+                     | {tuple(float(v) for v in _rng.choice(SLIDER, 3)) for _ in range(200)})
+
+
+def closed_form(w1, w2, b, x1, x2):
+    return 1.0 / (1.0 + np.exp(-(w1 * x1 + w2 * x2 + b)))
+
+
+def test_neuron_explorer_readout_is_true_on_every_slider():
+    explorer = NeuronExplorer()
+    dense = np.linspace(-3, 3, 121)
+    D1, D2 = np.meshgrid(dense, dense)
+    flat, in_view, out_of_view = 0, 0, 0
+    for w1, w2, b in NEURON_GRID:
+        r = explorer.update(w1=w1, w2=w2, b=b)
+        text = neuron_readout(r)
+        assert r["output_at_origin"] == pytest.approx(1 / (1 + np.exp(-b)), rel=1e-12)
+        values = closed_form(w1, w2, b, D1, D2)
+        low, high = r["output_range"]
+        assert low == pytest.approx(values.min(), abs=1e-12) and high == pytest.approx(values.max(), abs=1e-12)
+        crosses = values.min() <= 0.5 <= values.max() and (w1, w2) != (0.0, 0.0)
+        assert r["line_in_view"] == crosses, (w1, w2, b)
+        if (w1, w2) == (0.0, 0.0):
+            flat += 1
+            assert "w = 0" in text and "black line" not in text and explorer.line.get_data()[0] == []
+            continue
+        # the slope of a where it crosses 1/2, by central differences of the closed form along w
+        norm = np.hypot(w1, w2)
+        foot, unit, h = -b / norm**2 * np.array([w1, w2]), np.array([w1, w2]) / norm, 1e-5
+        slope = (closed_form(w1, w2, b, *(foot + h * unit)) - closed_form(w1, w2, b, *(foot - h * unit))) / (2 * h)
+        assert r["steepness"] == pytest.approx(slope, rel=1e-6)
+        assert f"{r['steepness']:.3f}" in text and f"{low:.3f}" in text and f"{high:.3f}" in text
+        if crosses:
+            in_view += 1
+            assert "black line" in text and "outside" not in text
+        else:
+            out_of_view += 1
+            assert "outside this view" in text and "black line" not in text
+        # the drawn line is where z = 0; the arrow has length 1 along w
+        xs, ys = (np.asarray(v) for v in explorer.line.get_data())
+        np.testing.assert_allclose(w1 * xs + w2 * ys + b, 0.0, atol=1e-9)
+        tip, tail = np.array(explorer.arrow.xy), np.array(explorer.arrow.get_position())
+        np.testing.assert_allclose(tip - tail, unit, atol=1e-12)
+    assert flat >= 5 and in_view >= 50 and out_of_view >= 20     # every kind of position was visited
+
+
+@pytest.mark.parametrize("target", list(TARGETS))
+def test_training_readout_reports_the_cost_of_the_weights_it_shows(target):
+    explorer = TrainingExplorer(target)
+    for rate in (0.01, 2.0, 19.9):
+        r = explorer.train(20, rate)
+        # the cost of the explorer's current weights, computed here from the target's formula
+        a = explorer.inputs
+        for W, b in zip(explorer.network.weights, explorer.network.biases):
+            a = 1 / (1 + np.exp(-(W @ a + b)))
+        target_values = TARGETS[target](np.linspace(0, 1, 40))
+        independent = np.sum((a[0] - target_values) ** 2) / 40
+        assert r["cost"] == pytest.approx(independent, rel=1e-10)
+        text = training_readout(r, rate)
+        assert f"after {r['steps']} steps" in text and f"{independent:.4g}" in text and f"{rate:.3g}" in text

@@ -153,6 +153,87 @@ def cost(weights, biases, x, y):
             delta = weights[l].T @ delta * d_sigma(zs[l])
     return dW, db
 """),
+    ("sigma_in_place", "test_sigma", "changed its argument in place", """
+def sigma(z):
+    np.negative(z, out=z)
+    np.exp(z, out=z)
+    z += 1
+    return 1 / z
+
+def d_sigma(z):
+    s = 1 / (1 + np.exp(-z))
+    return s * (1 - s)
+"""),
+    ("d_sigma_in_place", "test_sigma", "d_sigma changed its argument in place", SIGMA + """
+def d_sigma(z):
+    z *= -1
+    np.exp(z, out=z)
+    return z / (1 + z) ** 2
+"""),
+    ("ff_pops", "test_feed_forward", "emptied the caller's lists", """
+def feed_forward(weights, biases, a0):
+    activations, zs = [a0], []
+    while len(weights) > 0:
+        W = weights.pop(0)
+        b = biases.pop(0)
+        zs.append(W @ activations[-1] + b)
+        activations.append(sigma(zs[-1]))
+    return activations, zs
+"""),
+    ("cost_y_in_place", "test_cost", "changed the caller's targets", """
+def cost(weights, biases, x, y):
+    activations, zs = feed_forward(weights, biases, x)
+    y -= activations[-1]
+    return float(np.sum(y ** 2) / x.shape[1])
+"""),
+    # A numerical gradient in place of backpropagation, with a step of its own (not the registered 1e-6).
+    ("bp_central_difference", "test_backpropagate", "not backpropagation", """
+def backpropagate(weights, biases, x, y, h=1e-5):
+    dW = [np.zeros(W.shape) for W in weights]
+    db = [np.zeros(b.shape) for b in biases]
+    for l in range(len(weights)):
+        for grads, params in ((dW, weights), (db, biases)):
+            for i in np.ndindex(params[l].shape):
+                up = [p.copy() for p in params]
+                down = [p.copy() for p in params]
+                up[l][i] += h
+                down[l][i] -= h
+                if params is weights:
+                    grads[l][i] = (cost(up, biases, x, y) - cost(down, biases, x, y)) / (2 * h)
+                else:
+                    grads[l][i] = (cost(weights, up, x, y) - cost(weights, down, x, y)) / (2 * h)
+    return dW, db
+"""),
+    ("bp_reverses_the_list", "test_backpropagate", "reversed the caller's list", BACKPROP_START + """
+    delta = 2 * (activations[-1] - y) / N * d_sigma(zs[-1])
+    dW, db = [], []
+    weights.reverse()
+    for k in range(L):
+        l = L - 1 - k
+        dW.insert(0, delta @ activations[l].T)
+        db.insert(0, np.sum(delta, axis=1, keepdims=True))
+        if l > 0:
+            delta = weights[k].T @ delta * d_sigma(zs[l - 1])
+    return dW, db
+"""),
+    ("train_bias_per_sample", "test_train", "one column per sample", """
+def train(weights, biases, x, y, learning_rate, n_steps):
+    weights, biases = list(weights), list(biases)
+    cost_history = [cost(weights, biases, x, y)]
+    for step in range(n_steps):
+        activations, zs = feed_forward(weights, biases, x)
+        delta = 2.0 / x.shape[1] * (activations[-1] - y) * d_sigma(zs[-1])
+        for l in reversed(range(len(weights))):
+            dW = delta @ activations[l].T
+            if l > 0:
+                new_delta = weights[l].T @ delta * d_sigma(zs[l - 1])
+            weights[l] = weights[l] - learning_rate * dW
+            biases[l] = biases[l] - learning_rate * delta
+            if l > 0:
+                delta = new_delta
+        cost_history.append(cost(weights, biases, x, y))
+    return weights, biases, cost_history
+"""),
     ("train_in_place", "test_train", "changed the caller's weights", """
 def train(weights, biases, x, y, learning_rate, n_steps):
     cost_history = [cost(weights, biases, x, y)]

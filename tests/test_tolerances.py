@@ -67,6 +67,20 @@ def hessian_upper_copied(f, x, h=1e-4):
     return H
 
 
+def jacobian_on_a_copy(f, x, h=1e-5):
+    """Shifts a private copy in place and puts each entry back exactly: x itself is never touched."""
+    p = np.array(x, dtype=float)
+    columns = []
+    for j in range(p.size):
+        old = p[j]
+        p[j] = old + h
+        up = np.asarray(f(p), dtype=float).copy()
+        p[j] = old - h
+        columns.append((up - np.asarray(f(p), dtype=float)) / (2 * h))
+        p[j] = old
+    return np.stack(columns, axis=1)
+
+
 def polar_jacobian_stacked(r, theta):
     c, s = np.cos(theta), np.sin(theta)
     return np.vstack([[c, -r * s], [s, r * c]])
@@ -79,6 +93,17 @@ def classify_by_sorted_eigenvalues(H, tol=1e-8):
     if np.min(np.abs(values)) <= tol:
         return "degenerate"
     return "minimum" if values[0] > 0 else "maximum"
+
+
+def classify_by_counting(H, tol=1e-8):
+    """Counts eigenvalues above tol, below -tol and within tol of zero (eigh, not eigvalsh)."""
+    values = np.linalg.eigh(np.asarray(H, dtype=float))[0]
+    up, down = int(np.sum(values > tol)), int(np.sum(values < -tol))
+    if up and down:
+        return "saddle"
+    if up + down < len(values):
+        return "degenerate"
+    return "minimum" if up else "maximum"
 
 
 # --- a3_backpropagation ---------------------------------------------------------------------------
@@ -127,6 +152,84 @@ def train_with_own_loop(weights, biases, x, y, learning_rate, n_steps):
         ws = [W - learning_rate * g for W, g in zip(ws, dW)]
         bs = [b - learning_rate * g for b, g in zip(bs, db)]
     return ws, bs, history
+
+
+def backpropagate_sample_by_sample(weights, biases, x, y):
+    """One sample at a time, d_sigma as e^(-z) / (1 + e^(-z))**2, the gradients summed over the samples."""
+    N = x.shape[1]
+    dW, db = [np.zeros(W.shape) for W in weights], [np.zeros(b.shape) for b in biases]
+    for s in range(N):
+        a, zs, activations = x[:, s:s + 1], [], [x[:, s:s + 1]]
+        for W, b in zip(weights, biases):
+            zs.append(W.dot(a) + b)
+            a = sigma_from_exp(zs[-1])
+            activations.append(a)
+        delta = (activations[-1] - y[:, s:s + 1]) * (2.0 / N) * d_sigma_from_exp(zs[-1])
+        for layer in range(len(weights) - 1, -1, -1):
+            dW[layer] += np.outer(delta, activations[layer])
+            db[layer] += delta
+            if layer:
+                delta = weights[layer].T.dot(delta) * d_sigma_from_exp(zs[layer - 1])
+    return dW, db
+
+
+def numerical_backpropagate(h, central=True, complex_step=False):
+    """A numerical gradient of the cost, one parameter at a time, handed in as Task 4's answer."""
+    def gradient(weights, biases, x, y):
+        def cost_of(ws, bs):
+            a = x
+            for W, b in zip(ws, bs):
+                a = 1 / (1 + np.exp(-(W @ a + b)))
+            return np.sum((a - y) ** 2) / x.shape[1]
+        grads = []
+        for kind, params in (("W", weights), ("b", biases)):
+            for layer, P in enumerate(params):
+                grad = np.zeros(P.shape)
+                for index in np.ndindex(P.shape):
+                    shifted = []
+                    for step in ((1j * h,) if complex_step else (h, -h) if central else (h, 0.0)):
+                        moved = [p.astype(complex) if complex_step else p.copy() for p in params]
+                        moved[layer][index] += step
+                        shifted.append(cost_of(moved, biases) if kind == "W" else cost_of(weights, moved))
+                    grad[index] = (shifted[0].imag / h if complex_step else
+                                   (shifted[0] - shifted[1]) / (2 * h if central else h))
+                grads.append(grad)
+        return grads[:len(weights)], grads[len(weights):]
+    return gradient
+
+
+# Steps other than the registered mistakes' (central 1e-6, forward 1e-7, which test_every_registered_mistake
+# runs for every student), from the largest to the smallest a student might choose. Each runs every case of
+# the test by finite differences, so on fewer students.
+NUMERICAL = {f"{'central' if central else 'forward'} difference, h = {h:g}": numerical_backpropagate(h, central)
+             for central, steps in ((True, (1e-2, 1e-4, 1e-8)), (False, (1e-5, 1e-9))) for h in steps}
+NUMERICAL_SEEDS = range(8)
+
+
+@pytest.mark.parametrize("name", list(NUMERICAL))
+def test_a3_a_numerical_gradient_loses_points_and_is_told_why(compiled, name):
+    """Task 4 asks for backpropagation: a finite-difference gradient, whatever its step, loses the case
+    with the switched-off neuron for every student, and its feedback says why it is not the task."""
+    spec, namespaces = compiled["a3_backpropagation"]
+    hidden, namespace = spec.tests["test_backpropagate"].hidden, namespaces["test_backpropagate"]
+    for seed in NUMERICAL_SEEDS:
+        reference = run_reference(namespace, hidden, seed)
+        failed = dict(failures(reference, run_reference(namespace, hidden, seed, ("backpropagate", NUMERICAL[name]))))
+        told = [m for label, m in failed.items() if "switched off" in label]
+        assert told and "numerical gradient" in told[0] and "backpropagation" in told[0], (seed, failed)
+
+
+@pytest.mark.xfail(strict=True, reason="the complex step, Im C(θ + ih) / h, is exact to rounding (no difference "
+                   "is taken), so no tolerance on the returned values can tell it from backpropagation; telling "
+                   "them apart needs a count of forward passes, which a data-only call cannot make (see the report "
+                   "of issue 24)")
+def test_a3_complex_step_loses_points(compiled):
+    spec, namespaces = compiled["a3_backpropagation"]
+    hidden, namespace = spec.tests["test_backpropagate"].hidden, namespaces["test_backpropagate"]
+    for seed in range(5):
+        reference = run_reference(namespace, hidden, seed)
+        mistaken = run_reference(namespace, hidden, seed, ("backpropagate", numerical_backpropagate(1e-20, complex_step=True)))
+        assert failures(reference, mistaken), f"seed {seed}: the complex step earns full marks"
 
 
 # --- a4_taylor ----------------------------------------------------------------------------------------
@@ -184,6 +287,38 @@ def quadratic_from_nested_differences(f, x0, h=1e-4):
     return lambda x: float(f0 + g.dot(x - x0) + 0.5 * (x - x0).dot(H).dot(x - x0))
 
 
+def degree_by_lagrange_bound(x, tol):
+    """The registered Task 4 mistake, written as a student would: the Lagrange bound with M = e^max(x, 0)
+    in place of the actual error."""
+    import math
+    n = 0
+    while math.exp(max(x, 0)) * abs(x) ** (n + 1) / math.factorial(n + 1) >= tol:
+        n += 1
+    return n
+
+
+def maclaurin_sin_from_x(x, n):
+    """Starts the sine's sum at x: right for every degree but 0."""
+    x = np.asarray(x, dtype=float)
+    total = x.copy()
+    for k in range(3, n + 1, 2):
+        total = total + (-1) ** ((k - 1) // 2) * x ** k / np.prod(np.arange(1.0, k + 1))
+    return float(total) if total.ndim == 0 else total
+
+
+@pytest.mark.parametrize("grade_id, name, mistake", [
+    ("test_degree_for_tolerance", "degree_for_tolerance", degree_by_lagrange_bound),
+    ("test_maclaurin", "maclaurin_sin", maclaurin_sin_from_x)])
+def test_a4_issue_mistakes_lose_points_for_300_students(compiled, grade_id, name, mistake):
+    # Issue 24: the Lagrange-bound answer used to pass every case for about 30 of 300 students, and a sine
+    # wrong at degree 0 for all of them. Now each loses at least one case for every one of 300 students.
+    spec, namespaces = compiled["a4_taylor"]
+    hidden, namespace = spec.tests[grade_id].hidden, namespaces[grade_id]
+    passing = [seed for seed in range(300) if not failures(
+        run_reference(namespace, hidden, seed), run_reference(namespace, hidden, seed, (name, mistake)))]
+    assert not passing, f"{mistake.__name__} passes every case for students {passing[:10]}"
+
+
 # --- a5_optimisation -------------------------------------------------------------------------------
 
 def newton_raphson_while(f, df, x0, tol=1e-10, max_iter=100):
@@ -226,6 +361,17 @@ def lagrange_by_own_newton(grad_f, g, grad_g, x0, lam0):
         if np.abs(step).max() < 1e-14:
             break
     return z[:-1], float(z[-1])
+
+
+def next_step_lecture_hybrid(f, J, H):
+    """Week 5 notebook 3's hybrid: Newton when H is positive definite, downhill and at most 1 long,
+    else -0.5 J capped at length 1."""
+    J, H = np.asarray(J, dtype=float), np.asarray(H, dtype=float)
+    d = -np.linalg.solve(H, J)
+    if np.linalg.eigvalsh(H).min() > 0 and J @ d < 0 and np.linalg.norm(d) <= 1.0:
+        return d
+    step = -0.5 * J
+    return step if np.linalg.norm(step) <= 1.0 else step / np.linalg.norm(step)
 
 
 # --- a6_regression ---------------------------------------------------------------------------------
@@ -307,6 +453,19 @@ def second_by_sum(f, x, h=1e-4):
     return (f(x + h) + f(x - h) - 2 * f(x)) / (h * h)
 
 
+def central_via_asarray(f, x, h=1e-5):
+    """Works on np.asarray(x) and hands a float back for a float x (a 0-d result made a float)."""
+    x = np.asarray(x, dtype=float)
+    estimate = np.asarray((f(x + h) - f(x - h)) / (2.0 * h))
+    return float(estimate) if estimate.ndim == 0 else estimate
+
+
+def second_via_asarray(f, x, h=1e-4):
+    x = np.asarray(x, dtype=float)
+    estimate = np.asarray((f(x + h) - 2.0 * f(x) + f(x - h)) / h**2)
+    return float(estimate) if estimate.ndim == 0 else estimate
+
+
 def product_rule_other_order(f, df, g, dg):
     return lambda x: f(x) * dg(x) + g(x) * df(x)
 
@@ -342,25 +501,29 @@ def degree_by_terms(x, tol):
 ALTERNATIVES = {
     "a1_derivatives": {
         "test_forward_difference": [("forward_difference", forward_by_reciprocal)],
-        "test_central_difference": [("central_difference", central_halved)],
-        "test_second_difference": [("second_difference", second_by_sum)],
+        "test_central_difference": [("central_difference", central_halved),
+                                    ("central_difference", central_via_asarray)],
+        "test_second_difference": [("second_difference", second_by_sum),
+                                   ("second_difference", second_via_asarray)],
         "test_product_rule": [("product_rule", product_rule_other_order)],
         "test_chain_rule": [("chain_rule", chain_rule_other_order)],
         "test_convergence_order": [("convergence_order", convergence_order_by_lstsq)],
     },
     "a2_jacobians": {
         "test_gradient": [("gradient", gradient_in_place)],
-        "test_jacobian": [("jacobian", jacobian_by_rows)],
+        "test_jacobian": [("jacobian", jacobian_by_rows), ("jacobian", jacobian_on_a_copy)],
         "test_hessian": [("hessian", hessian_all_four_point), ("hessian", hessian_of_central_gradient),
                          ("hessian", hessian_upper_copied)],
         "test_polar_jacobian": [("polar_jacobian", polar_jacobian_stacked)],
-        "test_classify_stationary_point": [("classify_stationary_point", classify_by_sorted_eigenvalues)],
+        "test_classify_stationary_point": [("classify_stationary_point", classify_by_sorted_eigenvalues),
+                                           ("classify_stationary_point", classify_by_counting)],
     },
     "a3_backpropagation": {
         "test_sigma": [("sigma", sigma_from_exp), ("d_sigma", d_sigma_from_exp)],
         "test_feed_forward": [("feed_forward", feed_forward_by_loop)],
         "test_cost": [("cost", cost_by_norm)],
-        "test_backpropagate": [("backpropagate", backpropagate_with_einsum)],
+        "test_backpropagate": [("backpropagate", backpropagate_with_einsum),
+                               ("backpropagate", backpropagate_sample_by_sample)],
         "test_train": [("train", train_with_own_loop)],
     },
     "a4_taylor": {
@@ -375,6 +538,7 @@ ALTERNATIVES = {
         "test_newton_raphson": [("newton_raphson", newton_raphson_while)],
         "test_gradient_descent": [("gradient_descent", gradient_descent_preallocated)],
         "test_newton_optimise": [("newton_optimise", newton_optimise_by_inverse)],
+        "test_next_step": [("next_step", next_step_lecture_hybrid)],
         "test_lagrange_solve": [("lagrange_solve", lagrange_by_own_newton)],
     },
     "a6_regression": {

@@ -47,8 +47,13 @@ class NeuronExplorer:
             self.arrow.xy = self.arrow.xyann = (0, 0)
         self.title.set_text(f"$a = \\sigma({w1:.2f}\\,x_1 {w2:+.2f}\\,x_2 {b:+.2f})$")
         steepness = norm / 4  # the largest slope of σ(z) is ¼, times |w| across the line
+        # z is linear, so over the square its extremes are at the corners: the line z = 0 crosses the
+        # panel exactly when the corners' z do not all have one sign.
+        corners = [w1 * sx * self.extent + w2 * sy * self.extent + b for sx in (-1, 1) for sy in (-1, 1)]
         return {"w": (w1, w2), "b": b, "steepness": steepness,
-                "output_at_origin": float(sigma(b))}
+                "output_at_origin": float(sigma(b)),
+                "line_in_view": bool(norm > 1e-9 and min(corners) <= 0.0 <= max(corners)),
+                "output_range": (float(sigma(min(corners))), float(sigma(max(corners))))}
 
 
 def neuron_explorer():
@@ -61,9 +66,20 @@ def neuron_explorer():
         "w2": widgets.FloatSlider(value=0.5, min=-5, max=5, step=0.1, description="w₂"),
         "b": widgets.FloatSlider(value=0.0, min=-5, max=5, step=0.1, description="b"),
     }
-    return figure_widget(explorer, controls, lambda r: (
-        f"output at the origin σ(b) = {r['output_at_origin']:.3f}; across the black line the output "
-        f"rises with slope up to |w|/4 = <b>{r['steepness']:.3f}</b> per unit of distance"))
+    return figure_widget(explorer, controls, neuron_readout)
+
+
+def neuron_readout(r):
+    """The explorer's sentence, true at every slider position: w = 0 (no line), the line z = 0 out of view."""
+    low, high = r["output_range"]
+    text = f"output at the origin σ(b) = {r['output_at_origin']:.3f}; "
+    if r["steepness"] <= 2.5e-10:          # |w| <= 1e-9, as update() treats it
+        return text + "w = 0: the output is σ(b) everywhere, a flat plane with no line z = 0"
+    if not r["line_in_view"]:
+        return text + (f"the line z = 0 is outside this view, where the output would cross ½ with slope "
+                       f"|w|/4 = <b>{r['steepness']:.3f}</b>; here it stays between {low:.3f} and {high:.3f}")
+    return text + (f"across the black line z = 0 the output crosses ½ with slope |w|/4 = <b>{r['steepness']:.3f}</b> "
+                   f"per unit of distance, its steepest; over this view it runs from {low:.3f} to {high:.3f}")
 
 
 TARGETS = {
@@ -132,6 +148,12 @@ class TrainingExplorer:
         return {"steps": self.steps, "cost": self.history[-1], "history": self.history}
 
 
+def training_readout(result, learning_rate):
+    """The training explorer's sentence: the steps taken so far (at whatever rates), the cost now and at the start."""
+    return (f"after {result['steps']} steps the cost is <b>{result['cost']:.4g}</b> (it started at "
+            f"{result['history'][0]:.4g}); the next steps use learning rate {learning_rate:.3g}")
+
+
 def training_explorer(target="wave", steps_per_frame=20):
     """Play trains in small batches of steps, one per tick, so the kernel stays responsive."""
     import ipywidgets as widgets
@@ -147,8 +169,7 @@ def training_explorer(target="wave", steps_per_frame=20):
 
     def show(result):
         image.value = explorer.live.png()
-        text.value = (f"learning rate {rate.value:.3g}: after {result['steps']} steps the cost is "
-                      f"<b>{result['cost']:.4g}</b> (it started at {result['history'][0]:.4g})")
+        text.value = training_readout(result, rate.value)
 
     play.observe(lambda _: show(explorer.train(steps_per_frame, rate.value)), names="value")
     step.on_click(lambda _: show(explorer.train(steps_per_frame, rate.value)))
