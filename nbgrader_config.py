@@ -32,6 +32,14 @@ c.Autograder.assignment_limits = {
 # verdicts as `python -m autograder grade` (autograder/nbgrader_plugin.py): the submitted
 # notebook is read without following links, and the job takes the place of Execute.
 c.Autograde.exporter_class = "autograder.nbgrader_plugin.SafeSubmissionExporter"
+# nbgrader's sanitising steps, with OverwriteCells that does not call unchanged test cells changed.
+c.Autograde.sanitize_preprocessors = [
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.DeduplicateIds",
+    "nbgrader.preprocessors.OverwriteKernelspec",
+    "autograder.nbgrader_plugin.OverwriteCellsQuietly",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
 c.Autograde.autograde_preprocessors = [
     "autograder.nbgrader_plugin.GradeSubmission",
     "nbgrader.preprocessors.IgnorePattern",

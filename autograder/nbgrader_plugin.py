@@ -21,7 +21,8 @@ from pathlib import Path
 import nbformat
 from nbconvert.exporters import NotebookExporter
 from nbgrader.coursedir import CourseDirectory
-from nbgrader.preprocessors import NbGraderPreprocessor
+from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor, OverwriteCells
+from nbgrader.utils import compute_checksum
 
 from . import sandbox
 from .compile import compile_assignment
@@ -93,6 +94,34 @@ def refuse_before_touching_anything():
     start.fails_closed = True
     start.__doc__ = original.__doc__
     Autograde.start = start
+
+
+class OverwriteCellsQuietly(OverwriteCells):
+    """nbgrader's OverwriteCells, without its false alarm (nbgrader issue 1961): the gradebook keeps
+    each test cell's checksum with its hidden tests, a student's copy has them removed, so every
+    unchanged test cell was reported as changed. A cell whose source equals the source's with its
+    hidden tests removed is unchanged: it is restored without a warning; any other change is
+    reported as nbgrader reports it."""
+
+    def report_change(self, name, attr, old, new):
+        if attr == "checksum" and self._unchanged_but_for_hidden_tests:
+            return
+        super().report_change(name, attr, old, new)
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        self._unchanged_but_for_hidden_tests = False
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id is not None and cell.cell_type == "code":
+            try:
+                source_cell = self.gradebook.find_source_cell(grade_id, self.notebook_id, self.assignment_id)
+            except Exception:  # noqa: BLE001  (nbgrader's own method says what is missing)
+                source_cell = None
+            if source_cell is not None and source_cell.locked:
+                released = nbformat.from_dict(dict(cell))
+                released.source = source_cell.source
+                ClearHiddenTests(parent=self)._remove_hidden_test_region(released)
+                self._unchanged_but_for_hidden_tests = released.source == cell.source
+        return super().preprocess_cell(cell, resources, cell_index)
 
 
 @functools.lru_cache(maxsize=4)

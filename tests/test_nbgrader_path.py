@@ -161,3 +161,20 @@ def test_without_a_sandbox_nbgrader_autograde_refuses_and_keeps_what_was_graded(
     assert "refusing to run student code: bubblewrap is not installed" in done.stderr
     assert graded.read_bytes() == before   # still there, unchanged
     assert sum(v for (s, _), v in cell_scores(db_url).items() if s == "ada") == 10
+
+
+def test_checksum_warnings_only_for_test_cells_that_really_changed(tmp_path):
+    """nbgrader's gradebook keeps each test cell's checksum with its hidden tests, the student's copy
+    has them removed: plain nbgrader warned "has changed!" for every unchanged test cell (nbgrader
+    issue 1961). Now only a test cell the student edited is reported."""
+    course = course_with_submissions(tmp_path)
+    edited = blank()
+    cell = next(c for c in edited.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "test_chain_rule")
+    cell.source = "pass  # the student replaced the checks\n"
+    submit(course / "submitted", "fay", edited)
+    db_url = f"sqlite:///{tmp_path / 'gb.db'}"
+    run_nbgrader(course, db_url, "generate_assignment", ASSIGNMENT, "--force")
+    done = run_nbgrader(course, db_url, "autograde", ASSIGNMENT, "--force")
+    warnings = [line for line in done.stderr.splitlines() if "has changed!" in line]
+    assert len(warnings) == 1 and "'checksum'" in warnings[0], warnings
+    assert "test_chain_rule" in warnings[0] or "cell-" in warnings[0]
