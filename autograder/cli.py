@@ -63,6 +63,13 @@ def build_parser():
         limits.add_argument("--" + name.replace("_", "-"), dest=f"limit_{name}", metavar="VALUE",
                             help=f"{LIMIT_HELP[name]} (default {_default(name)})")
 
+    extend = commands.add_parser("extend", help="give STUDENT more time for ASSIGNMENT: an extension of the "
+                                                "gradebook's due date, as nbgrader keeps it (0 removes it)")
+    extend.add_argument("assignment")
+    extend.add_argument("student")
+    extend.add_argument("--hours", type=float, required=True, help="the extension, in hours (e.g. 48)")
+    extend.add_argument("--db", default=None, help="gradebook SQLAlchemy URL (default: gradebook.db in the course root)")
+
     commands.add_parser("clean", help="remove the sandboxes, cgroups and scratch folders of "
                                       "grading runs that died (live runs are left alone)")
     return parser
@@ -93,6 +100,10 @@ def main(argv=None):
                       "(CONTRIBUTING.md, hidden tests)", file=sys.stderr)
         elif args.command == "grade":
             return grade(root, args)
+        elif args.command == "extend":
+            from .lateness import extend
+            print(extend(root, args.db or f"sqlite:///{root / 'gradebook.db'}", args.assignment, args.student,
+                         args.hours))
         elif args.command == "clean":
             from .runs import clean_dead_runs
             totals = clean_dead_runs(log=None)
@@ -127,7 +138,7 @@ def grade(root, args):
                                      use_sandbox=not args.unsandboxed)
     seconds = time.monotonic() - start
     test_ids = list(results[0].tests) if results else []
-    table = write_grades_csv(results, args.out / "grades.csv", test_ids, info["refused"])
+    table = write_grades_csv(results, args.out / "grades.csv", test_ids, info["refused"], info["lateness"])
     report = write_report(results, info, args.out / "report.html", test_ids, seconds)
     attention = sum(1 for r in results if r.status != "graded" or r.problem or r.notes) + len(info["refused"])
     for name, reason in info["refused"]:

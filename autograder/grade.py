@@ -17,12 +17,12 @@ import time
 from pathlib import Path
 
 import nbformat
-from nbgrader.api import Gradebook
+from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.apps import NbGraderAPI
 from nbgrader.coursedir import CourseDirectory
 from tqdm import tqdm
 
-from . import sandbox
+from . import lateness, sandbox
 from .compile import compile_assignment
 from .dispatch import DaskCluster, LocalPool
 from .course import CourseError, course_config, ensure_tools_on_path, require_assignment
@@ -105,7 +105,7 @@ def grade_assignment(root, assignment, submissions, out, db_url=None, workers=No
             "graded": graded, "kept": len(students) - graded,
             "gradebook_seconds": gradebook_seconds,
             "sandbox": sandbox_summary(results, use_sandbox), "db_url": _hide_password(db_url),
-            "limits": limits, "run_id": run.id, "refused": refused}
+            "limits": limits, "run_id": run.id, "refused": refused, "lateness": results.lateness}
     return results, info
 
 
@@ -134,35 +134,28 @@ def _grade_in_run(run, root, assignment, submissions, out, db_url, workers, secr
 
     try:
         workspace = out / "workspace"
-        if workspace.exists():
-            shutil.rmtree(workspace)
-        shutil.copytree(source, workspace / "source" / assignment)
-        config = course_config(root, CourseDirectory__root=str(workspace), CourseDirectory__db_url=db_url,
-                               CourseDirectory__source_directory="source")
-        api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
-        # Records the assignment and its grade cells in the gradebook (nbgrader owns that schema);
-        # costs seconds, so only when the gradebook does not already hold this version.
-        generated = {"success": True} if gradebook_is_current(db_url, assignment, compiled) else \
-            api.generate_assignment(assignment, force=True, create=True)
-        if not generated["success"]:
-            raise CourseError(f"nbgrader could not record {assignment} in the gradebook {db_url}: "
-                              f"{_last_line(generated.get('error') or generated.get('log'))}")
+        config = record_assignment(root, assignment, source, compiled, db_url, workspace)
 
         # Each result is finished as it comes (its pages written, its scores in the gradebook,
         # while other jobs run) and then let go: `results` reads them back from the store.
         results, gradebook_seconds = StoredResults(store, students), 0.0
+        late_by_student = results.lateness
         notebook_id = Path(compiled.notebook).stem
         with Gradebook(db_url) as gradebook:
             recorded = recorded_scores(gradebook, assignment) if len(pending) < len(students) else {}
 
             def finish(result):
                 nonlocal gradebook_seconds
-                write_outputs(result, assignment, compiled, out, workspace)
                 start = time.perf_counter()
+                # The deadline is the gradebook's now (an extension may have come since a kept result).
+                late = lateness.assess(config, gradebook, assignment, result.student_id,
+                                       submissions / result.student_id / assignment, result.score)
+                late_by_student[result.student_id] = late
+                write_outputs(result, assignment, compiled, out, workspace, late)
                 # A kept result the gradebook already holds needs no writing (an unchanged re-run of
                 # 1,000 a1 submissions spent 16 of its 17 s rewriting the same scores).
-                if recorded.get(result.student_id) != {g: v.points for g, v in result.tests.items()}:
-                    record_in_gradebook(gradebook, assignment, notebook_id, result)
+                if recorded.get(result.student_id) != gradebook_state(result, late):
+                    record_in_gradebook(gradebook, assignment, notebook_id, result, late)
                 gradebook_seconds += time.perf_counter() - start
 
             if dispatcher is not None:
@@ -283,31 +276,67 @@ def gradebook_is_current(db_url, assignment, compiled):
     return points == expected and all(sources.get(g) == t.source for g, t in compiled.tests.items())
 
 
+def record_assignment(root, assignment, source, compiled, db_url, workspace):
+    """Record the assignment and its grade cells in the gradebook (nbgrader owns that schema), from a
+    copy of its source in `workspace` (emptied first); returns the nbgrader config pointed there.
+    Costs seconds, so only when the gradebook does not already hold this version."""
+    if workspace.exists():
+        shutil.rmtree(workspace)
+    shutil.copytree(source, workspace / "source" / assignment)
+    config = course_config(root, CourseDirectory__root=str(workspace), CourseDirectory__db_url=db_url,
+                           CourseDirectory__source_directory="source")
+    api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
+    generated = {"success": True} if gradebook_is_current(db_url, assignment, compiled) else \
+        api.generate_assignment(assignment, force=True, create=True)
+    if not generated["success"]:
+        raise CourseError(f"nbgrader could not record {assignment} in the gradebook {db_url}: "
+                          f"{_last_line(generated.get('error') or generated.get('log'))}")
+    return config
+
+
 def recorded_scores(gradebook, assignment):
-    """{student: {grade_id: auto score}} for this assignment, as the gradebook holds them now."""
+    """{student: gradebook_state} for this assignment, as the gradebook holds them now."""
     scores = {}
     try:
         for submission in gradebook.assignment_submissions(assignment):
+            state = scores.setdefault(submission.student_id, {})
             for notebook in submission.notebooks:
                 for grade in notebook.grades:
-                    scores.setdefault(submission.student_id, {})[grade.name] = grade.auto_score
+                    state[grade.name] = grade.auto_score
+                state[_PENALTY] = notebook.late_submission_penalty or 0.0
+            state[_SUBMITTED] = submission.timestamp
     except Exception:  # noqa: BLE001  (then every result is written, as on a first run)
         return {}
     return scores
 
 
-def record_in_gradebook(gradebook, assignment, notebook_id, result):
-    """One student's scores per grade cell into nbgrader's gradebook (an open Gradebook)."""
+_PENALTY, _SUBMITTED = " late penalty", " submitted"   # keys no grade_id can be (they start with a space)
+
+
+def gradebook_state(result, late):
+    return {**{g: v.points for g, v in result.tests.items()}, _PENALTY: late.penalty, _SUBMITTED: late.submitted}
+
+
+def record_in_gradebook(gradebook, assignment, notebook_id, result, late=None):
+    """One student's scores per grade cell into nbgrader's gradebook (an open Gradebook), with the
+    submission's time and late penalty where nbgrader's autograde keeps them."""
+    late = late or lateness.Lateness()
     gradebook.update_or_create_student(result.student_id)
-    gradebook.update_or_create_submission(assignment, result.student_id)
+    gradebook.update_or_create_submission(assignment, result.student_id,
+                                          **({"timestamp": late.submitted} if late.submitted else {}))
     for grade_id, verdict in result.tests.items():
         grade = gradebook.find_grade(grade_id, notebook_id, assignment, result.student_id)
         grade.auto_score = verdict.points
         grade.needs_manual_grade = grade.manual_score is not None
+    try:
+        notebook = gradebook.find_submission_notebook(notebook_id, assignment, result.student_id)
+        notebook.late_submission_penalty = late.penalty or None
+    except MissingEntry:
+        pass
     gradebook.db.commit()
 
 
-def write_outputs(result, assignment, compiled, out, workspace):
+def write_outputs(result, assignment, compiled, out, workspace, late=None):
     """The student's feedback page (rendered by the job with nbgrader's feedback template and
     hidden-test filters, or, when the notebook could not be run, a short page saying why) and
     the autograded notebook in nbgrader's layout (workspace/autograded/<student>/<assignment>/).
@@ -315,7 +344,8 @@ def write_outputs(result, assignment, compiled, out, workspace):
     target = out / "feedback" / result.student_id / f"{assignment}.html"
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
-        target.write_text(result.feedback_html or _plain_feedback(assignment, result), errors="replace")
+        target.write_text(with_deadline(result.feedback_html or _plain_feedback(assignment, result), result, late),
+                          errors="replace")
     except (OSError, ValueError) as error:  # one student's page never stops the run
         target.write_text(_plain_feedback(assignment, result, f"its page could not be written: {error}"),
                           errors="replace")
@@ -328,6 +358,20 @@ def write_outputs(result, assignment, compiled, out, workspace):
             (folder / compiled.notebook).unlink(missing_ok=True)
             print(f"warning: {result.student_id}'s autograded notebook could not be written: {error}",
                   file=sys.stderr)
+
+
+def with_deadline(page, result, late):
+    """The page with a line at the top saying when it was submitted, when it was due and what
+    lateness cost (our own text, escaped; the page is the job's, already sanitised)."""
+    import html
+    if late is None or not late.note:
+        return page
+    final = f" Your score after the penalty: {max(result.score - late.penalty, 0):g} / {result.max_score:g}." \
+        if late.penalty else ""
+    banner = (f"<p class='autograder-deadline'><b>{html.escape(late.note[:1].upper() + late.note[1:])}.</b>"
+              f"{html.escape(final)}</p>")
+    match = re.search(r"<body[^>]*>", page)
+    return page[:match.end()] + banner + page[match.end():] if match else banner + page
 
 
 def _plain_feedback(assignment, result, why=None):

@@ -40,21 +40,32 @@ class SafeCSVWriter:
         self._writer.writerow([spreadsheet_cell(cell) for cell in row])
 
 
-def write_grades_csv(results, path, test_ids, refused=()):
-    """One row per student: student_id, score, max_score, one column per graded test, status;
-    then a row per folder that was not graded (`refused`: (name, reason) pairs)."""
+def write_grades_csv(results, path, test_ids, refused=(), lateness=None):
+    """One row per student: student_id, score (after any late penalty), max_score, one column per
+    graded test, status, then raw_score, late_penalty and the submission's and the due date's times
+    (`lateness`: student -> lateness.Lateness, as nbgrader's export has them); then a row per folder
+    that was not graded (`refused`: (name, reason) pairs)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    lateness = lateness or {}
     with path.open("w", newline="") as handle:
         writer = SafeCSVWriter(handle)
-        writer.writerow(["student_id", "score", "max_score", *test_ids, "status"])
+        writer.writerow(["student_id", "score", "max_score", *test_ids, "status", "raw_score", "late_penalty",
+                         "submitted", "due"])
         for r in results:
-            writer.writerow([r.student_id, _number(r.score), _number(r.max_score),
+            late = lateness.get(r.student_id)
+            penalty = late.penalty if late else 0.0
+            writer.writerow([r.student_id, _number(max(r.score - penalty, 0.0)), _number(r.max_score),
                              *(_number(r.tests[t].points) if t in r.tests else "0" for t in test_ids),
-                             status_of(r)])
+                             status_of(r), _number(r.score), _number(penalty), _time(late and late.submitted),
+                             _time(late and late.due)])
         for name, reason in refused:
-            writer.writerow([name, "0", "", *("0" for _ in test_ids), reason])
+            writer.writerow([name, "0", "", *("0" for _ in test_ids), reason, "0", "0", "", ""])
     return path
+
+
+def _time(moment):
+    return f"{moment:%Y-%m-%d %H:%M:%S} UTC" if moment else ""
 
 
 def _number(value):
@@ -79,6 +90,7 @@ def write_report(results, info, path, test_ids, seconds):
     failing_cases = Counter()
     case_labels = {}  # inputs differ per student, so cases are counted by position in their test
     failed = []       # (student, score, why) for the submissions that need attention
+    late_rows = []    # (student, score, lateness.Lateness) for the submissions after their due date
     for r in results:
         scores.append(r.score)
         max_score = max(max_score, r.max_score)
@@ -94,6 +106,9 @@ def write_report(results, info, path, test_ids, seconds):
                     case_labels.setdefault((grade_id, index), case.label)
         if r.status != "graded" or r.problem or r.notes:
             failed.append((r.student_id, r.score, status_of(r)))
+        late = info.get("lateness", {}).get(r.student_id)
+        if late is not None and late.late:
+            late_rows.append((r.student_id, r.score, late))
     failed += [(name, 0, reason) for name, reason in info.get("refused", ())]
     scores = np.array(scores)
 
@@ -127,6 +142,13 @@ def write_report(results, info, path, test_ids, seconds):
     failed_rows = "".join(
         f"<tr><td>{html.escape(student)}</td><td>{_number(score)}</td>"
         f"<td>{html.escape(why)}</td></tr>" for student, score, why in failed) or "<tr><td colspan=3>none</td></tr>"
+    late_table = "".join(
+        f"<tr><td>{html.escape(student)}</td><td>{_time(late.submitted)}</td><td>{_time(late.due)}</td>"
+        f"<td>{html.escape(late.note.rsplit(': ', 1)[-1])}</td><td>{_number(score)} &rarr; "
+        f"{_number(max(score - late.penalty, 0))}</td></tr>" for student, score, late in late_rows)
+    late_section = ("<h2>Late submissions</h2><table><tr><th>student</th><th>submitted</th><th>due (with any "
+                    "extension)</th><th>late by, penalty</th><th>score</th></tr>" + late_table + "</table>"
+                    if late_rows else "")
     limits = info["limits"]
     page = f"""<!DOCTYPE html><html><head><meta charset="utf-8"><title>{html.escape(info['assignment'])}: grading report</title>
 <style>body{{font-family:sans-serif;max-width:60em;margin:2em auto}}table{{border-collapse:collapse}}
@@ -142,6 +164,7 @@ Gradebook: <code>{html.escape(info['db_url'])}</code>.</p>
 <h2>Most common known mistakes</h2><table><tr><th>students</th><th>test</th><th>mistake</th></tr>{mistake_rows}</table>
 <h2>Most often failed cases</h2><table><tr><th>students</th><th>test</th><th>case</th></tr>{case_rows}</table>
 <h2>Submissions that could not be graded fully</h2><table><tr><th>student</th><th>score</th><th>why</th></tr>{failed_rows}</table>
+{late_section}
 </body></html>"""
     path.write_text(with_csp(page), errors="replace")
     return path

@@ -140,6 +140,7 @@ class StoredResults(Sequence):
 
     def __init__(self, store, students):
         self.store, self.students, self.held = store, list(students), {}
+        self.lateness = {}   # student -> lateness.Lateness, as the gradebook's due dates stand this run
 
     def hold(self, result):
         self.held[result.student_id] = dataclasses.replace(result, notebook=None, feedback_html=None)
