@@ -242,6 +242,66 @@ def classify_stationary_point(H, tol=1e-8):
         return "minimum"
     return "maximum"
 """),
+    # Week 2 review: each of these used to score full marks.
+    ("gradient_list", "test_gradient", "Python list", """
+def gradient(f, x, h=1e-5):
+    g = []
+    for i in range(len(x)):
+        e = np.zeros(len(x)); e[i] = h
+        g.append((f(x + e) - f(x - e)) / (2 * h))
+    return g
+"""),
+    ("jacobian_list", "test_jacobian", "list of lists", """
+def jacobian(f, x, h=1e-5):
+    cols = [(f(x + h * e) - f(x - h * e)) / (2 * h) for e in np.eye(len(x))]
+    return [list(row) for row in np.column_stack(cols)]
+"""),
+    ("polar_list", "test_polar_jacobian", "list of lists", """
+def polar_jacobian(r, theta):
+    return [[np.cos(theta), -r * np.sin(theta)], [np.sin(theta), r * np.cos(theta)]]
+"""),
+    ("polar_richardson", "test_polar_jacobian", "finite-difference estimate", """
+def polar_jacobian(r, theta):
+    g = lambda p: np.array([p[0] * np.cos(p[1]), p[0] * np.sin(p[1])])
+    p = np.array([r, theta], dtype=float)
+    def D(h):
+        return np.column_stack([(g(p + h * e) - g(p - h * e)) / (2 * h) for e in np.eye(2)])
+    d1, d2, d3 = D(4e-3), D(2e-3), D(1e-3)
+    r1 = (4 * d2 - d1) / 3
+    r2 = (4 * d3 - d2) / 3
+    return (16 * r2 - r1) / 15
+"""),
+    ("hessian_diagonal_ignores_h", "test_hessian", "diagonal ignores the h", """
+def hessian(f, x, h=1e-4):
+    n = len(x); H = np.zeros((n, n)); f0 = f(x); d = 1e-4
+    for i in range(n):
+        ei = np.zeros(n); ei[i] = d
+        H[i, i] = (f(x + ei) - 2 * f0 + f(x - ei)) / d**2
+        for j in range(i):
+            a = np.zeros(n); a[i] = h
+            b = np.zeros(n); b[j] = h
+            H[i, j] = H[j, i] = (f(x + a + b) - f(x + a - b) - f(x - a + b) + f(x - a - b)) / (4 * h * h)
+    return H
+"""),
+    ("classify_saddle_fixed_tol", "test_classify_stationary_point", "saddle check ignores the tol", """
+def classify_stationary_point(H, tol=1e-8):
+    lam = np.linalg.eigvalsh(H)
+    if lam.max() > 1e-8 and lam.min() < -1e-8:
+        return "saddle"
+    if np.any(np.abs(lam) <= tol):
+        return "degenerate"
+    return "minimum" if lam.min() > 0 else "maximum"
+"""),
+    ("classify_needs_two", "test_classify_stationary_point", "1x1 matrix", """
+def classify_stationary_point(H, tol=1e-8):
+    lo, *_, hi = np.linalg.eigvalsh(H)
+    lam = np.linalg.eigvalsh(H)
+    if lo < -tol and hi > tol:
+        return "saddle"
+    if np.min(np.abs(lam)) <= tol:
+        return "degenerate"
+    return "minimum" if lo > 0 else "maximum"
+"""),
     ("hessian_ignores_h", "test_hessian", "ignore the h", """
 def hessian(f, x, h=1e-4):
     h = 1e-4

@@ -145,8 +145,12 @@ def describe(r):
     """The readout under the picture, from what `update` returned."""
     if r["stationary"] is not None:
         a, b = r["stationary"]
+        shape = {"minimum": "every direction rises (to second order)",
+                 "saddle": "f rises along some directions and falls along others",
+                 "maximum": "every direction falls (to second order)"}[r["kind"]]
         return (f"|∇f| = {r['slope']:.4f}: this is the slider point nearest to a <b>stationary point</b>, "
-                f"({a:.4f}, {b:.4f}), where ∇f = 0 and no direction is uphill: a <b>{r['kind']}</b>")
+                f"({a:.4f}, {b:.4f}), where ∇f = 0, so no direction is uphill to first order; "
+                f"there {shape}: a <b>{r['kind']}</b>")
     text = (f"steepest ascent along ({r['uphill'][0]:+.3f}, {r['uphill'][1]:+.3f}); a step of length "
             f"{READOUT_STEP:g} that way changes f by <b>{r['rise']:+.2e}</b> "
             f"(first-order estimate {READOUT_STEP:g} |∇f| = {r['first_order_rise']:.2e})")

@@ -131,7 +131,7 @@ class Sandpit:
     def __init__(self, seed=0, difficulty="bowl", tolerance=0.1):
         if difficulty not in DIFFICULTIES:
             raise ValueError(f"unknown difficulty {difficulty!r}; choose one of {', '.join(DIFFICULTIES)}")
-        if not (isinstance(seed, (int, np.integer)) and seed >= 0):
+        if isinstance(seed, (bool, np.bool_)) or not (isinstance(seed, (int, np.integer)) and seed >= 0):
             raise ValueError(f"the seed must be a whole number 0 or more, not {seed!r}")
         self.seed, self.difficulty, self.tolerance = int(seed), difficulty, float(tolerance)
         rng = np.random.default_rng([self.seed, DIFFICULTIES.index(difficulty)])
@@ -213,6 +213,7 @@ class SandpitView:
 
     def new_game(self, seed=0, difficulty="bowl", tolerance=0.1):
         self.game = Sandpit(seed, difficulty, tolerance)
+        self.peeked = False   # whether the landscape was shown during this game (then a win says so)
         self.reveal(False)
         axis = np.linspace(*DOMAIN, 121)
         X, Y = np.meshgrid(axis, axis)
@@ -227,6 +228,7 @@ class SandpitView:
                 artist.remove()
             self._revealed = []
             if show:
+                self.peeked = True
                 X, Y, Z = self._grid
                 self._revealed = [self.ax.contour(X, Y, Z, levels=20, cmap="viridis_r", linewidths=0.8)]
             self.live.invalidate()
@@ -266,11 +268,12 @@ class SandpitView:
             self.downhill.xy = self.downhill.xyann = (0, 0)
         shown = game.found or bool(self._revealed)
         self.phone.set_data(*([[game.minimum[0]], [game.minimum[1]]] if shown else [[], []]))
-        status = (f"found after {game.found_after} probes!" if game.found
+        peeked = " (landscape revealed)" if self.peeked else ""
+        status = (f"found after {game.found_after} probes{peeked}!" if game.found
                   else f"{len(game.probes)} probes used")
         self.title.set_text(f"{game.difficulty}, seed {game.seed}: {status}")
         return {"probes": game.found_after if game.found else len(game.probes), "found": game.found,
-                "last": last, "message": message}
+                "last": last, "message": message, "revealed": self.peeked}
 
 
 def describe(state):
@@ -284,7 +287,8 @@ def describe(state):
         lines.append(f"probe {state['probes']} at ({last.point[0]:.3f}, {last.point[1]:.3f}): "
                      f"depth f = <b>{last.depth:.4f}</b>, J = [{j1:.4f}, {j2:.4f}], "
                      f"H = [[{h11:.4f}, {h12:.4f}], [{h21:.4f}, {h22:.4f}]]")
-    lines.append(f"<b>Found the phone after {state['probes']} probes!</b>" if state["found"]
+    peeked = (" (with the landscape revealed, so not a blind search)" if state.get("revealed") else "")
+    lines.append(f"<b>Found the phone after {state['probes']} probes{peeked}!</b>" if state["found"]
                  else f"probes used: <b>{state['probes']}</b>")
     return "<br>".join(lines)
 
