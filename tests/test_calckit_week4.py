@@ -213,3 +213,19 @@ def test_bad_input_gets_a_clear_message():
         surface.update(float("nan"), 0.0)
     with pytest.raises(KeyError, match="choose one of"):
         surface.update(0.0, 0.0, surface="volcano")
+
+
+def test_surface_explorer_plane_stays_visible_over_the_quadratic():
+    # Week 4 review: on the saddle at (1.0, 0.5) the quadratic patch, drawn after the plane, hid it. The plane
+    # is now a wireframe (no faces) blitted after the quadratic, so its blue lines show where the two overlap.
+    from matplotlib.colors import to_rgba
+    explorer = TaylorSurfaceExplorer("saddle")
+    explorer.update(1.0, 0.5)
+    assert explorer.live.moving.index(explorer.quad_patch) < explorer.live.moving.index(explorer.plane_patch)
+    assert np.all(explorer.plane_patch.get_facecolor()[:, 3] == 0)          # no faces to cover anything
+    explorer.live.draw()
+    width, height = explorer.live.canvas.get_width_height()
+    pixels = np.frombuffer(bytes(explorer.live.canvas.buffer_rgba()), np.uint8).reshape(height, width, 4)
+    left = pixels[:, : width // 2, :3].astype(int)                           # the 3-D panel
+    blue = np.array(to_rgba("#0072B2")[:3]) * 255
+    assert np.sum(np.all(np.abs(left - blue) < 20, axis=-1)) > 100    # 254 now; 5 with the old filled plane under it

@@ -192,6 +192,57 @@ def quadratic_approximation(f, x0, h=1e-4):
         return f(x0) + 0.5 * d @ H @ d
     return Q
 """),
+    # Week 4 review: each of these used to get full marks (right values of the wrong type or shape, the
+    # next-term rule, a signed power).
+    ("tp_as_list", "test_taylor_polynomial", "not a list", """
+def taylor_polynomial(derivatives, a, x):
+    def p(z):
+        return sum(derivatives[k] * (z - a) ** k / math.factorial(k) for k in range(len(derivatives)))
+    if np.ndim(x) == 0:
+        return float(p(x))
+    return [p(z) for z in x]
+"""),
+    ("sin_zero_d", "test_maclaurin", "0-d numpy array", EXP + """
+def maclaurin_sin(x, n):
+    x = np.asarray(x, dtype=float)
+    total = np.zeros_like(x)
+    for k in range(1, n + 1, 2):
+        total += (-1) ** ((k - 1) // 2) * x ** k / math.factorial(k)
+    return total
+"""),
+    ("sin_int_zero", "test_maclaurin", "the int 0", EXP + """
+def maclaurin_sin(x, n):
+    total = 0
+    for k in range(1, n + 1, 2):
+        total = total + (-1) ** ((k - 1) // 2) * x ** k / math.factorial(k)
+    return total
+"""),
+    ("lagrange_a_minus_x", "test_lagrange_remainder_bound", "(a - x)**(n + 1) is negative", """
+def lagrange_remainder_bound(M, a, x, n):
+    return M * (a - x) ** (n + 1) / math.factorial(n + 1)
+"""),
+    ("degree_next_term", "test_degree_for_tolerance", "next term", """
+def degree_for_tolerance(x, tol):
+    n = 0
+    while abs(x) ** (n + 1) / math.factorial(n + 1) >= tol:
+        n = n + 1
+    return n
+"""),
+    ("lin_as_list", "test_linearise", "not a list", """
+def linearise(f, x0, h=1e-5):
+""" + JAC + """
+    def L(x):
+        return [f(x0)[i] + J[i] @ (x - x0) for i in range(len(J))]
+    return L
+"""),
+    ("quad_column_d", "test_quadratic_approximation", "column of shape", """
+def quadratic_approximation(f, x0, h=1e-4):
+""" + GRAD_HESS + """
+    def Q(x):
+        d = (x - x0).reshape(-1, 1)
+        return f(x0) + g @ d + 0.5 * d.T @ H @ d
+    return Q
+"""),
 ]
 
 

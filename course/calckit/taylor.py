@@ -244,13 +244,15 @@ class TaylorSurfaceExplorer:
         self.ax3d.set(xlim=s.xlim, ylim=s.ylim, zlim=self.zlim, xlabel="$x$", ylabel="$y$",
                       title=f"$f = {s.label}$")
         self.ax3d.set_autoscale_on(False)     # limits from the surface alone, never from the patches
-        self.plane_patch = _Patch3D([], facecolor=BLUE, edgecolor=BLUE, alpha=0.55, linewidth=0.3)
-        self.quad_patch = _Patch3D([], facecolor=ORANGE, edgecolor="#7a5200", alpha=0.55, linewidth=0.3)
-        for patch in (self.plane_patch, self.quad_patch):
+        # The quadratic as a translucent patch, the plane as a wireframe (no faces) drawn after it: where
+        # the two cross (a saddle, near the point) the plane's lines stay visible over the quadratic.
+        self.plane_patch = _Patch3D([], facecolor="none", edgecolor=BLUE, linewidth=1.2)
+        self.quad_patch = _Patch3D([], facecolor=ORANGE, edgecolor="#7a5200", alpha=0.45, linewidth=0.3)
+        for patch in (self.quad_patch, self.plane_patch):
             self.ax3d.add_collection3d(patch, autolim=False)
             patch.set_animated(True)
         self.live.moving = [a for a in self.live.moving if not isinstance(a, _Patch3D)]
-        self.live.moving[:0] = [self.plane_patch, self.quad_patch]
+        self.live.moving[:0] = [self.quad_patch, self.plane_patch]     # blitted in this order: the plane on top
         self.live.invalidate()
 
     def models(self, x0, y0):
