@@ -185,6 +185,104 @@ def lagrange_solve(grad_f, g, grad_g, x0, lam0):
     z = root(F, np.append(x0, lam0), tol=1e-13).x
     return z[:-1], z[-1:]
 """),
+    # review_w5: a zero slope after x0, a small slope, lists, tol, the stopping rule, saddles, lam0
+    ("nr_zero_slope_at_x0_only", "test_newton_raphson", "not only at x0", """
+def newton_raphson(f, df, x0, tol=1e-10, max_iter=100):
+    if df(x0) == 0:
+        raise ValueError("zero derivative at the start")
+    xs = [x0]
+    for i in range(max_iter):
+        if abs(f(xs[-1])) < tol:
+            return xs
+        xs.append(xs[-1] - f(xs[-1]) / df(xs[-1]))
+    if abs(f(xs[-1])) < tol:
+        return xs
+    raise RuntimeError("did not converge")
+"""),
+    ("nr_small_slope_is_zero", "test_newton_raphson", "exactly zero", """
+def newton_raphson(f, df, x0, tol=1e-10, max_iter=100):
+    xs = [x0]
+    for i in range(max_iter):
+        if abs(f(xs[-1])) < tol:
+            return xs
+        if abs(df(xs[-1])) < 1e-3:
+            raise ValueError("zero derivative")
+        xs.append(xs[-1] - f(xs[-1]) / df(xs[-1]))
+    if abs(f(xs[-1])) < tol:
+        return xs
+    raise RuntimeError("did not converge")
+"""),
+    ("nopt_list", "test_newton_optimise", "not a list of rows", """
+def newton_optimise(grad, hess, x0, tol=1e-10, max_iter=100):
+    xs = [np.array(x0, dtype=float)]
+    for k in range(max_iter):
+        g = grad(xs[-1])
+        if np.linalg.norm(g) < tol:
+            break
+        xs.append(xs[-1] - np.linalg.solve(hess(xs[-1]), g))
+    return xs
+"""),
+    ("nopt_ignores_tol", "test_newton_optimise", "Use the tol you are given", """
+def newton_optimise(grad, hess, x0, tol=1e-10, max_iter=100):
+    xs = [np.array(x0, dtype=float)]
+    for k in range(max_iter):
+        g = grad(xs[-1])
+        if np.linalg.norm(g) < 1e-10:
+            break
+        xs.append(xs[-1] - np.linalg.solve(hess(xs[-1]), g))
+    return np.array(xs)
+"""),
+    ("nopt_step_length", "test_newton_optimise", "not on the length of the Newton step", """
+def newton_optimise(grad, hess, x0, tol=1e-10, max_iter=100):
+    xs = [np.array(x0, dtype=float)]
+    for k in range(max_iter):
+        d = np.linalg.solve(hess(xs[-1]), grad(xs[-1]))
+        if np.linalg.norm(d) < tol:
+            break
+        xs.append(xs[-1] - d)
+    return np.array(xs)
+"""),
+    ("nopt_max_norm", "test_newton_optimise", "Euclidean norm", """
+def newton_optimise(grad, hess, x0, tol=1e-10, max_iter=100):
+    xs = [np.array(x0, dtype=float)]
+    for k in range(max_iter):
+        g = grad(xs[-1])
+        if np.max(np.abs(g)) < tol:
+            break
+        xs.append(xs[-1] - np.linalg.solve(hess(xs[-1]), g))
+    return np.array(xs)
+"""),
+    ("step_guard_maximum_only", "test_next_step", "not merely where it is not a maximum", """
+def next_step(f, J, H):
+    d = -np.linalg.solve(H, J)
+    if np.linalg.eigvalsh(H).max() >= 0 and J @ d < 0 and np.linalg.norm(d) <= 1.5:
+        return d
+    g = -0.5 * J
+    return g if np.linalg.norm(g) <= 0.5 else 0.5 * g / np.linalg.norm(g)
+"""),
+    ("step_flip_uphill", "test_next_step", "Turning the Newton step round", """
+def next_step(f, J, H):
+    d = -np.linalg.solve(H, J)
+    if J @ d > 0:
+        d = -d
+    return d
+"""),
+    ("lagrange_ignores_lam0", "test_lagrange_solve", "lam0 you are given", """
+def lagrange_solve(grad_f, g, grad_g, x0, lam0):
+    from scipy.optimize import root
+    def F(z):
+        return np.append(np.asarray(grad_f(z[:-1])) - z[-1] * np.asarray(grad_g(z[:-1])), g(z[:-1]))
+    z = root(F, np.append(x0, 1.0), tol=1e-13).x
+    return z[:-1], float(z[-1])
+"""),
+    ("lagrange_x_list", "test_lagrange_solve", "not a list", """
+def lagrange_solve(grad_f, g, grad_g, x0, lam0):
+    from scipy.optimize import root
+    def F(z):
+        return np.append(np.asarray(grad_f(z[:-1])) - z[-1] * np.asarray(grad_g(z[:-1])), g(z[:-1]))
+    z = root(F, np.append(x0, lam0), tol=1e-13).x
+    return list(z[:-1]), float(z[-1])
+"""),
 ]
 
 # The visible checks' answers, hard-coded in front of an honest twin (`TWIN`, the twin's own code):

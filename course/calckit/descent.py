@@ -79,10 +79,21 @@ def descent_summary(surface, start, learning_rate, steps, newton_steps=50):
     else:
         status = "moving"
     newton_gradient = float(np.hypot(*surface.gradient(*newton[-1])))
+    # |∇f| < 1e-10 alone is not arrival: on a flat tail (x e^(-x²-y²) far out) ∇f and H are both ~1e-11
+    # while the Newton step H⁻¹∇f is still long. Arrived: the next Newton step is tiny, inside the window.
+    try:
+        next_step = float(np.linalg.norm(np.linalg.solve(hessian_matrix(surface, newton[-1]),
+                                                         np.asarray(surface.gradient(*newton[-1]), dtype=float))))
+    except np.linalg.LinAlgError:
+        next_step = np.inf
+    inside = bool(x0 <= newton[-1][0] <= x1 and y0 <= newton[-1][1] <= y1)
+    newton_converged = bool(newton_gradient < 1e-10 and next_step < 1e-8 and inside)
     return {"path": path, "newton": newton, "f": value, "status": status,
             "ran_away": status in ("rate too large", "unbounded", "ran off"),
             "gradient_norm": gradient_norm, "eigenvalues": eigenvalues, "start_eigenvalues": at_start,
-            "newton_steps": len(newton) - 1, "newton_converged": newton_gradient < 1e-10,
+            "newton_steps": len(newton) - 1, "newton_converged": newton_converged,
+            "newton_ran_off": bool(not newton_converged and (not inside or (newton_gradient < 1e-10 and next_step >= 1e-8))),
+            "newton_next_step": next_step,
             "newton_end": newton[-1], "newton_eigenvalues": np.linalg.eigvalsh(hessian_matrix(surface, newton[-1])),
             "learning_rate": float(learning_rate)}
 
@@ -116,6 +127,10 @@ def descent_readout(r):
         n = r["newton_steps"]
         second = (f"Newton (blue) reached |∇f| < 1e-10 in {n} step{'s' if n != 1 else ''}, "
                   f"at {_kind(r['newton_eigenvalues'])}")
+    elif r["newton_ran_off"]:
+        x, y = r["newton_end"]
+        second = (f"Newton (blue) ran off to ({x:.2f}, {y:.2f}), where f is flat: not a stationary point "
+                  f"(its next step would still be {r['newton_next_step']:.2g} long)")
     else:
         second = f"Newton (blue) has not converged after {r['newton_steps']} steps"
     return f"{first}; {second}"
