@@ -93,6 +93,15 @@ def gaussian_gradient(x, mu, sig):
     d_sig = (gaussian(x, mu, sig + h) - gaussian(x, mu, sig - h)) / (2 * h)
     return np.array([d_mu, d_sig])
 """),
+    ("g_fourth_order", "test_gaussian", "fourth-order", GAUSSIAN + """
+def gaussian_gradient(x, mu, sig):
+    h = 1e-3 * sig
+    def diff(f):
+        return (-f(2 * h) + 8 * f(h) - 8 * f(-h) + f(-2 * h)) / (12 * h)
+    d_mu = diff(lambda e: gaussian(x, mu + e, sig))
+    d_sig = diff(lambda e: gaussian(x, mu, sig + e))
+    return np.array([d_mu, d_sig])
+"""),
     ("sd_ascent", "test_steepest_descent_fit", "Wrong sign", """
 def steepest_descent_fit(x, y, mu0, sig0, aggression, n_steps):
     mu, sig = mu0, sig0
@@ -121,6 +130,21 @@ def steepest_descent_fit(x, y, mu0, sig0, aggression, n_steps):
         sig = sig + aggression * 2 * np.sum((y - gaussian(x, mu, sig)) * gaussian_gradient(x, mu, sig)[1])
         path.append((mu, sig))
     return np.array(path)
+"""),
+    ("sd_lists", "test_steepest_descent_fit", "list of lists", """
+def steepest_descent_fit(x, y, mu0, sig0, aggression, n_steps):
+    path = [[mu0, sig0]]
+    for k in range(n_steps):
+        mu, sig = path[-1]
+        J = -2 * gaussian_gradient(x, mu, sig) @ (y - gaussian(x, mu, sig))
+        path.append([mu - aggression * J[0], sig - aggression * J[1]])
+    return path
+"""),
+    ("fws_no_p0", "test_fit_with_scipy", "p0 you are given", """
+def fit_with_scipy(x, y, p0):
+    from scipy.optimize import curve_fit
+    popt, pcov = curve_fit(gaussian, x, y)
+    return popt[0], popt[1]
 """),
     ("fws_p0", "test_fit_with_scipy", "starting guess", """
 def fit_with_scipy(x, y, p0):

@@ -222,6 +222,12 @@ def gauss_newton_path(x, y, sigma, start, steps, limit=1e6):
     return np.array(path), None
 
 
+# The readout prints the walk's end to 0.01 (in x's units) only if that is a fact about the walk: it has settled
+# (its last step under SETTLED) or at least it is reproducible (a start TWIN away ends within
+# REPRODUCIBLE). Above 2/λ_max a walk can wander chaotically, and its end is then not a fit at all.
+SETTLED, TWIN, REPRODUCIBLE = 0.005, 1e-9, 0.005
+
+
 class GaussianFitExplorer:
     """Left: χ² over (μ, σ) with the steepest-descent path from a start (and, with gauss_newton=True,
     Gauss–Newton's from the same start for the same number of steps). Right: the histogram with its
@@ -277,17 +283,37 @@ class GaussianFitExplorer:
         chi2 = self.chi_squared(mu, sig)
         self.path.set_data(path[:, 0], path[:, 1])
         self.curve.set_data(self.xs, gaussian(self.xs, mu, sig))
-        left = "" if len(path) == steps + 1 else f"   (stopped: step {len(path)} {self._why_stopped(path[-1], aggression)})"
-        text = (f"aggression {aggression:.3g}: after {len(path) - 1} steps μ = {mu:.2f}, "
-                f"σ = {sig:.2f}, χ² = {chi2:.4g}{left}")
-        result = {"path": path, "mu": mu, "sig": sig, "chi2": chi2, "completed": len(path) == steps + 1}
+        completed = len(path) == steps + 1
+        moving = float(np.abs(path[-1] - path[-2]).max()) if len(path) > 1 else 0.0
+        # Is the end point a fact about the walk or an accident of rounding? The same walk from a start
+        # TWIN away: a settling walk ends about as close, a chaotic one (too bold an aggression) anywhere.
+        # (Only for a walk still moving: a settled one needs no second walk, and a slider move stays quick.)
+        apart = 0.0
+        if completed and moving > SETTLED:
+            twin = gaussian_descent_path(self.x, self.y, self.sigma, (mu0 + TWIN, sig0), aggression, steps)
+            apart = float(np.abs(twin[-1] - path[-1]).max()) if len(twin) == len(path) else np.inf
+        settling = not (completed and moving > SETTLED and apart > REPRODUCIBLE)
+        done = f"after {len(path) - 1} step{'' if len(path) == 2 else 's'}"
+        if not completed:
+            where = (f"{done} μ = {mu:.2f}, σ = {sig:.2f}, χ² = {chi2:.4g}   "
+                     f"(stopped: step {len(path)} {self._why_stopped(path[-1], aggression)})")
+        elif not settling:
+            where = (f"{done} the walk is not settling: its last step moved {moving:.2g}, and a start "
+                     f"{TWIN:g} away ends {apart:.2g} away, so its end (μ ≈ {mu:.3g}, σ ≈ {sig:.3g}, "
+                     f"χ² = {chi2:.4g}) is not a fit")
+        else:
+            still = f" (still moving {moving:.2g} a step)" if moving > SETTLED else ""
+            where = f"{done} μ = {mu:.2f}, σ = {sig:.2f}, χ² = {chi2:.4g}{still}"
+        text = f"aggression {aggression:.3g}: {where}"
+        result = {"path": path, "mu": mu, "sig": sig, "chi2": chi2, "completed": completed,
+                  "settling": settling, "moving": moving, "apart": apart}
         if self.gauss_newton:
             gn, why = gauss_newton_path(self.x, self.y, self.sigma, (mu0, sig0), steps)
             self.gn_path.set_data(gn[:, 0], gn[:, 1])
             self.gn_curve.set_data(self.xs, gaussian(self.xs, *gn[-1]))
             gn_chi2 = self.chi_squared(*gn[-1])
             stop = "" if why is None else f" (stopped: step {len(gn)} {why})"
-            text += (f"\nGauss–Newton: after {len(gn) - 1} steps μ = {gn[-1][0]:.2f}, σ = {gn[-1][1]:.2f}, "
+            text += (f"\nGauss–Newton: after {len(gn) - 1} step{'' if len(gn) == 2 else 's'} μ = {gn[-1][0]:.2f}, σ = {gn[-1][1]:.2f}, "
                      f"χ² = {gn_chi2:.4g}{stop}")
             result.update(gn_path=gn, gn_chi2=gn_chi2, gn_stopped=why)
         self.title.set_text(text)
