@@ -255,3 +255,50 @@ def test_step_size_readout_warns_wherever_errors_sit_above_the_model(name):
                 warned.append(round(float(x0), 6))
     if name == "x**3 - 2*x":
         assert {-1.4, 1.4} <= set(warned)
+
+
+def _slider_values(low, high, step):
+    return low + step * np.arange(int(round((high - low) / step)) + 1)
+
+
+@pytest.mark.parametrize("name", list(EXAMPLES))
+def test_secant_far_point_stays_on_the_panel_over_the_whole_sliders(name):
+    """Every position of the secant widget's sliders (h = 10**k, k from -4 to 0.3 in steps of 0.05;
+    x0 from -2.5 to 2.5 in steps of 0.05) keeps both points of the secant inside the axes."""
+    import ipywidgets as widgets
+    box = calckit.secant_explorer(name, x0=1.0)
+    sliders = [w for w in box.children[0].children if isinstance(w, (widgets.FloatLogSlider, widgets.FloatSlider))]
+    h_slider = next(w for w in sliders if isinstance(w, widgets.FloatLogSlider))
+    x_slider = next(w for w in sliders if not isinstance(w, widgets.FloatLogSlider))
+    hs = 10.0 ** _slider_values(h_slider.min, h_slider.max, h_slider.step)
+    x0s = _slider_values(x_slider.min, x_slider.max, x_slider.step)
+    explorer = calckit.SecantExplorer(name)
+    (x_low, x_high), (y_low, y_high) = explorer.ax.get_xlim(), explorer.ax.get_ylim()
+    f = sp.lambdify(sp.Symbol("x"), sp.sympify(EXAMPLES[name].expr), "numpy")   # independent of calckit
+    far_x = (x0s[:, None] + hs[None, :]).ravel()
+    assert x_low <= far_x.min() and far_x.max() <= x_high, (far_x.max(), x_high)
+    assert np.all((y_low <= f(far_x)) & (f(far_x) <= y_high))
+    assert np.all((y_low <= f(x0s)) & (f(x0s) <= y_high)) and x_low <= x0s.min()
+    explorer.update(h=float(hs[-1]), x0=float(x0s[-1]))   # the farthest corner: drawn where expected
+    px, py = explorer.points.get_data()
+    assert px[1] == pytest.approx(x0s[-1] + hs[-1]) and py[1] == pytest.approx(f(x0s[-1] + hs[-1]))
+
+
+def test_secants_to_tangent_styles_match_the_lecture_caption():
+    """Lecture 1's caption: h = 1.5 dash-dot with squares, 0.75 dotted with triangles, 0.3
+    dash-dot-dot with diamonds, the tangent dashed; every line's dash pattern differs, and the
+    y-axis is labelled."""
+    fig = calckit.plot_secants_to_tangent("sin(x)", 1.0, hs=(1.5, 0.75, 0.3))
+    ax = fig.axes[0]
+    lines = [l for l in ax.get_lines() if len(l.get_xdata()) > 2]
+    markers = {l.get_marker() for l in ax.get_lines() if len(l.get_xdata()) == 1}
+    assert {"s", "^", "D"} <= markers
+    dashes = [l._unscaled_dash_pattern[1] for l in lines]   # (offset, on-off sequence) before scaling by width
+    curve, s1, s2, s3, tangent = dashes
+    assert curve is None                                     # solid
+    assert len(s1) == 4 and s1[0] > s1[2]                    # dash-dot: one long and one short dash
+    assert len(s2) == 2 and s2[0] < 2                        # dotted
+    assert len(s3) == 6 and s3[0] > s3[2] == s3[4]           # dash-dot-dot: one long, two short
+    assert len(tangent) == 2 and tangent[0] >= 2             # dashed
+    assert len({None if d is None else tuple(d) for d in dashes}) == 5
+    assert ax.get_ylabel()

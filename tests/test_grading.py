@@ -4,6 +4,7 @@ import shutil
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from autograder.grade import grade_assignment
@@ -188,17 +189,60 @@ def test_without_bubblewrap_grading_still_works_and_says_so(tmp_path):
 # Judged in process (tests/submissions.py: the kernel's own code, the grader's own judge), as the
 # other assignments' MISTAKES lists are; each was graded 10/10 before its hidden case existed.
 A1_MISTAKES = [
-    ("central_default_1e6", "test_central_difference", "default step is 1e-6", """
+    ("forward_default_1e8", "test_forward_difference", "default step is not 1e-6", """
+def forward_difference(f, x, h=1e-8):
+    return (f(x + h) - f(x)) / h
+"""),
+    ("forward_default_1e7", "test_forward_difference", "default step is not 1e-6", """
+def forward_difference(f, x, h=1e-7):
+    return (f(x + h) - f(x)) / h
+"""),
+    ("forward_ignores_h", "test_forward_difference", "ignores the h it is given", """
+def forward_difference(f, x, h=1e-6):
+    step = 1e-6
+    return (f(x + step) - f(x)) / step
+"""),
+    ("forward_nested_lists", "test_forward_difference", "not a list", """
+def forward_difference(f, x, h=1e-6):
+    if np.ndim(x) == 0:
+        return (f(x + h) - f(x)) / h
+    if np.ndim(x) == 2:
+        return [[(f(v + h) - f(v)) / h for v in row] for row in x]
+    return [(f(v + h) - f(v)) / h for v in x]
+"""),
+    ("central_default_1e6", "test_central_difference", "default step is not 1e-5", """
 def central_difference(f, x, h=1e-6):
     return (f(x + h) - f(x - h)) / (2 * h)
+"""),
+    ("central_default_2e5", "test_central_difference", "default step is not 1e-5", """
+def central_difference(f, x, h=2e-5):
+    return (f(x + h) - f(x - h)) / (2 * h)
+"""),
+    ("central_default_3e5", "test_central_difference", "default step is not 1e-5", """
+def central_difference(f, x, h=3e-5):
+    return (f(x + h) - f(x - h)) / (2 * h)
+"""),
+    ("central_ignores_h", "test_central_difference", "ignores the h it is given", """
+def central_difference(f, x, h=1e-5):
+    return (f(x + 1e-5) - f(x - 1e-5)) / 2e-5
+"""),
+    ("central_tolist", "test_central_difference", "not a list", """
+def central_difference(f, x, h=1e-5):
+    estimate = (f(x + h) - f(x - h)) / (2 * h)
+    return estimate.tolist() if isinstance(estimate, np.ndarray) else estimate
 """),
     ("central_zero_d", "test_central_difference", "0-d numpy array", """
 def central_difference(f, x, h=1e-5):
     return np.array((f(x + h) - f(x - h)) / (2 * h))
 """),
-    ("second_default_1e3", "test_second_difference", "default step is 1e-3", """
+    ("second_default_1e3", "test_second_difference", "default step is not 1e-4", """
 def second_difference(f, x, h=1e-3):
     return (f(x + h) - 2 * f(x) + f(x - h)) / h**2
+"""),
+    ("second_tolist", "test_second_difference", "not a list", """
+def second_difference(f, x, h=1e-4):
+    estimate = (f(x + h) - 2 * f(x) + f(x - h)) / h**2
+    return estimate.tolist() if np.ndim(x) else estimate
 """),
     ("second_zero_d", "test_second_difference", "0-d numpy array", """
 def second_difference(f, x, h=1e-4):
@@ -213,6 +257,33 @@ def product_rule(f, df, g, dg):
     def derivative(x):
         return f(x) * g(x) + f(x) * dg(x)
     return derivative
+"""),
+    ("product_central_1e5", "test_product_rule", "numerically and ignored df and dg", """
+def product_rule(f, df, g, dg):
+    h = 1e-5
+    return lambda x: (f(x + h) * g(x + h) - f(x - h) * g(x - h)) / (2 * h)
+"""),
+    ("product_central_1e6", "test_product_rule", "numerically and ignored df and dg", """
+def product_rule(f, df, g, dg):
+    fg = lambda x: f(x) * g(x)
+    return lambda x: (fg(x + 1e-6) - fg(x - 1e-6)) / 2e-6
+"""),
+    ("product_complex_step", "test_product_rule", "complex step", """
+def product_rule(f, df, g, dg):
+    return lambda x: np.imag(f(x + 1e-30j) * g(x + 1e-30j)) / 1e-30
+"""),
+    ("chain_central_1e5", "test_chain_rule", "numerically and ignored df and dg", """
+def chain_rule(f, df, g, dg):
+    h = 1e-5
+    return lambda x: (f(g(x + h)) - f(g(x - h))) / (2 * h)
+"""),
+    ("chain_central_1e6", "test_chain_rule", "numerically and ignored df and dg", """
+def chain_rule(f, df, g, dg):
+    return lambda x: (f(g(x + 1e-6)) - f(g(x - 1e-6))) / 2e-6
+"""),
+    ("chain_complex_step", "test_chain_rule", "complex step", """
+def chain_rule(f, df, g, dg):
+    return lambda x: np.imag(f(g(x + 1e-30j))) / 1e-30
 """),
     ("chain_f_for_df", "test_chain_rule", "outer function's value", """
 def chain_rule(f, df, g, dg):
@@ -272,3 +343,108 @@ def chain_rule(f, df, g, dg):
         result = judge_in_process(ASSIGNMENT, answered(ASSIGNMENT, name, code))
         assert all(v.points == points_of(g) for g, v in result.tests.items()), \
             (name, {g: [c.message for c in v.cases if not c.passed] for g, v in result.tests.items()})
+
+
+# Wrong default steps and numerical shortcuts, over many students: each is named for what it is
+# (the review found a wrong default told "This is the central difference" or "default step is
+# 1e-6"), judged by the grader's own judge on the outcomes the kernel would send.
+def _fwd_default_1e8(f, x, h=1e-8):
+    return (f(x + h) - f(x)) / h
+
+
+def _fwd_default_1e7(f, x, h=1e-7):
+    return (f(x + h) - f(x)) / h
+
+
+def _cen_default(step):
+    def central_difference(f, x, h=step):
+        return (f(x + h) - f(x - h)) / (2 * h)
+    return central_difference
+
+
+def _product_by_differences(f, df, g, dg):
+    return lambda x: (f(x + 1e-6) * g(x + 1e-6) - f(x - 1e-6) * g(x - 1e-6)) / 2e-6
+
+
+def _chain_by_differences(f, df, g, dg):
+    return lambda x: (f(g(x + 1e-5)) - f(g(x - 1e-5))) / 2e-5
+
+
+NAMED_OVER_SEEDS = [
+    ("test_forward_difference", "forward_difference", _fwd_default_1e8, "default step is not 1e-6", 20),
+    ("test_forward_difference", "forward_difference", _fwd_default_1e7, "default step is not 1e-6", 19),
+    ("test_central_difference", "central_difference", _cen_default(2e-5), "default step is not 1e-5", 20),
+    ("test_central_difference", "central_difference", _cen_default(3e-5), "default step is not 1e-5", 20),
+    ("test_central_difference", "central_difference", _cen_default(1e-4), "default step is not 1e-5", 16),
+    ("test_product_rule", "product_rule", _product_by_differences, "numerically and ignored df and dg", 20),
+    ("test_chain_rule", "chain_rule", _chain_by_differences, "numerically and ignored df and dg", 20),
+]
+
+
+@pytest.mark.parametrize("grade_id, name, implementation, words, at_least", NAMED_OVER_SEEDS,
+                         ids=[f"{m[1]}-{m[2].__name__}-{i}" for i, m in enumerate(NAMED_OVER_SEEDS)])
+def test_a1_wrong_steps_and_numerical_rules_are_named_right_for_many_students(grade_id, name, implementation,
+                                                                             words, at_least):
+    """Over 20 students: the submission loses points on every seed; its failing cases are named
+    `words` on at least `at_least` seeds, and never by another registered mistake's message (where
+    the value is too close to the reference to say which step was used, no name is better than a
+    wrong one)."""
+    from autograder.kernel_side import encode
+    from autograder.verdict import judge, run_reference
+    from submissions import _compiled
+    compiled, namespaces = _compiled(ASSIGNMENT)
+    hidden, namespace = compiled.tests[grade_id].hidden, namespaces[grade_id]
+    named_right = 0
+    for seed in range(5000, 5020):
+        cases = run_reference(namespace, hidden, seed, (name, implementation)).cases
+        payload = {"records": [{"outcome": c.outcome, "error_type": c.error_type, "error_message": c.error_message,
+                                "value": encode(c.value), "after": [[encode(v) for v in g] for g in c.after]}
+                               for c in cases]}
+        verdict = judge(grade_id, points_of(grade_id), namespace, hidden, seed, payload)
+        assert verdict.points < points_of(grade_id), seed
+        failed = [c for c in verdict.cases if not c.passed]
+        assert all(c.mistake is None or words in c.mistake for c in failed), \
+            (seed, [(c.label, c.mistake) for c in failed])
+        named_right += all(c.mistake and words in c.mistake for c in failed)
+    assert named_right >= at_least, named_right
+
+
+def _forward_in_place(f, x, h=1e-6):
+    if isinstance(x, np.ndarray):
+        f0 = f(x)
+        x += h
+        return (f(x) - f0) / h
+    return (f(x + h) - f(x)) / h
+
+
+def _central_in_place(f, x, h=1e-5):
+    if isinstance(x, np.ndarray):
+        x += h
+        up = f(x)
+        x -= 2 * h
+        down = f(x)
+        x += h
+        return (up - down) / (2 * h)
+    return (f(x + h) - f(x - h)) / (2 * h)
+
+
+@pytest.mark.parametrize("grade_id, name, implementation", [
+    ("test_forward_difference", "forward_difference", _forward_in_place),
+    ("test_central_difference", "central_difference", _central_in_place)])
+def test_a1_code_that_changes_x_in_place_is_not_told_it_returned_a_list(grade_id, name, implementation):
+    """The list mistake's values are the reference's (only the type differs), so it must be wrong only
+    where a change in place cannot pass for it: on the integer array, where x += h raises."""
+    from autograder.kernel_side import encode
+    from autograder.verdict import judge, run_reference
+    from submissions import _compiled
+    compiled, namespaces = _compiled(ASSIGNMENT)
+    hidden, namespace = compiled.tests[grade_id].hidden, namespaces[grade_id]
+    for seed in range(5000, 5010):
+        cases = run_reference(namespace, hidden, seed, (name, implementation)).cases
+        payload = {"records": [{"outcome": c.outcome, "error_type": c.error_type, "error_message": c.error_message,
+                                "value": encode(c.value), "after": [[encode(v) for v in g] for g in c.after]}
+                               for c in cases]}
+        verdict = judge(grade_id, points_of(grade_id), namespace, hidden, seed, payload)
+        failed = [c for c in verdict.cases if not c.passed]
+        assert verdict.points < points_of(grade_id) and any("in place" in c.message for c in failed)
+        assert not any("not a list" in (c.mistake or "") for c in failed), [(c.label, c.mistake) for c in failed]

@@ -43,7 +43,7 @@ def plot_secants_to_tangent(example="sin(x)", x0=1.0, hs=(1.5, 0.75, 0.3), xlim=
     fig = Figure(figsize=(7.0, 4.2), layout="constrained")
     ax = fig.subplots()
     ax.plot(xs, ex.f(xs), "-", color=BLACK, lw=2, label=f"$f(x) = {ex.label}$")
-    for h, colour, style, marker in zip(hs, (ORANGE, SKY, PURPLE), ("-.", ":", (0, (5, 2, 1, 2))),
+    for h, colour, style, marker in zip(hs, (ORANGE, SKY, PURPLE), ("-.", ":", (0, (5, 2, 1, 2, 1, 2))),
                                         ("s", "^", "D")):
         slope = float(secant_slope(ex.f, x0, h))
         ax.plot(xs, y0 + slope * (xs - x0), linestyle=style, color=colour, lw=1.6,
@@ -57,6 +57,7 @@ def plot_secants_to_tangent(example="sin(x)", x0=1.0, hs=(1.5, 0.75, 0.3), xlim=
     ax.set_ylim(values.min() - pad, values.max() + pad)
     ax.set_xlim(*xlim)
     ax.set_xlabel("$x$")
+    ax.set_ylabel("$f(x)$ and the lines through $(x_0, f(x_0))$")
     ax.grid(alpha=0.3)
     ax.legend(loc="lower left", fontsize=8)
     return fig

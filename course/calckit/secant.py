@@ -13,7 +13,8 @@ def secant_slope(f, x0, h):
 class SecantExplorer:
     """A plot of f with its tangent at x0 and the secant through x0 and x0 + h."""
 
-    def __init__(self, example="sin(x)", xlim=(-3.0, 3.0)):
+    # The sliders reach x0 + h = 2.5 + 10**0.3 = 4.5: the panel reaches past it, so the far point stays on it.
+    def __init__(self, example="sin(x)", xlim=(-3.0, 4.6)):
         self.xlim = xlim
         self.xs = np.linspace(*xlim, 400)
         self.live = LiveFigure(7.0, 4.0)
