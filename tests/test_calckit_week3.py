@@ -64,6 +64,22 @@ def test_training_explorer_trains_in_steps_and_resets(target):
     assert explorer.live.png().startswith(b"\x89PNG")
 
 
+@pytest.mark.parametrize("lowest, bottom", [(9.5e-6, 1e-6), (3e-7, 1e-7), (1e-5, 1e-5), (2e-3, 1e-5)])
+def test_training_explorer_cost_axis_reaches_below_the_lowest_cost(lowest, bottom):
+    # On "wave" at rate 5 the cost falls below 1e-5 (the axis's first lower end) after about 19,500
+    # steps, too many to train here: the explorer's history is given that low cost instead, and the
+    # axis must extend to the decade below it (or stay at 1e-5 if the cost never went lower).
+    explorer = TrainingExplorer("wave")
+    explorer.train(20, 5.0)
+    explorer.history.append(lowest)
+    explorer.update(5.0)
+    low, high = explorer.ax_cost.get_ylim()
+    assert low == pytest.approx(bottom) and high == 1.0 and low <= min(explorer.history)
+    assert explorer.live.png().startswith(b"\x89PNG")
+    explorer.reset()
+    assert explorer.ax_cost.get_ylim() == pytest.approx((1e-5, 1.0)) and explorer.ax_cost.get_xlim() == (0, 1000)
+
+
 # Every slider of the neuron explorer runs over [-5, 5] in steps of 0.1: all the special values (w = 0,
 # one weight 0, the ends) and a random sample of the rest, each against the closed form a = 1/(1 + e^-z).
 SLIDER = np.round(np.arange(-50, 51) / 10, 1)

@@ -262,6 +262,35 @@ def train(weights, biases, x, y, learning_rate, n_steps):
         cost_history.append(cost(weights, biases, x, y))
     return weights, biases, cost_history
 """),
+    # Review of week 3: a numerical d_sigma, a train that ignores its rate, and momentum used to score full
+    # marks (d_sigma) or half of Task 5 (the heart case trained at the visible check's rate, 10).
+    ("d_sigma_numerical", "test_sigma", "numerical derivative", SIGMA + """
+def d_sigma(z):
+    h = 1e-4
+    return (sigma(z + h) - sigma(z - h)) / (2 * h)
+"""),
+    ("train_ignores_rate", "test_train", "ignores its learning_rate", """
+def train(weights, biases, x, y, learning_rate, n_steps):
+    cost_history = [cost(weights, biases, x, y)]
+""" + TRAIN_LOOP + """
+        weights = [W - 10 * g for W, g in zip(weights, dW)]
+        biases = [b - 10 * g for b, g in zip(biases, db)]
+        cost_history.append(cost(weights, biases, x, y))
+    return weights, biases, cost_history
+"""),
+    ("train_momentum", "test_train", "momentum", """
+def train(weights, biases, x, y, learning_rate, n_steps):
+    cost_history = [cost(weights, biases, x, y)]
+    velocity_W = [np.zeros_like(W) for W in weights]
+    velocity_b = [np.zeros_like(b) for b in biases]
+""" + TRAIN_LOOP + """
+        velocity_W = [0.5 * v + g for v, g in zip(velocity_W, dW)]
+        velocity_b = [0.5 * v + g for v, g in zip(velocity_b, db)]
+        weights = [W - learning_rate * v for W, v in zip(weights, velocity_W)]
+        biases = [b - learning_rate * v for b, v in zip(biases, velocity_b)]
+        cost_history.append(cost(weights, biases, x, y))
+    return weights, biases, cost_history
+"""),
 ]
 
 

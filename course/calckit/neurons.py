@@ -93,6 +93,8 @@ class TrainingExplorer:
     """A 1-8-1 logistic network fitted to a curve by gradient descent, a few steps per frame.
     Left: the data and the network's curve. Right: the cost so far, on a log scale."""
 
+    LOWEST = 1e-5   # the cost axis's lower end at the start; it extends by decades if the cost goes lower
+
     def __init__(self, target="wave", hidden=8, seed=0, batch=40):
         self.x = np.linspace(0, 1, batch)[None, :]
         self.grid = np.linspace(0, 1, 200)[None, :]
@@ -110,7 +112,7 @@ class TrainingExplorer:
         self.ax.legend(loc="upper right", fontsize=8)
         self.history_line, = self.ax_cost.plot([], [], color="tab:blue")
         self.ax_cost.set(yscale="log", xlabel="training step", ylabel="cost $C$", xlim=(0, 1000),
-                         ylim=(1e-5, 1.0))
+                         ylim=(self.LOWEST, 1.0))
         self.ax_cost.grid(alpha=0.3)
         self.title = self.fig.text(0.5, 0.94, "", ha="center")
         self.live.animate(self.points, self.curve, self.history_line, self.title)
@@ -123,8 +125,8 @@ class TrainingExplorer:
         self.y = TARGETS[self.target](self.x)
         self.network = Network([1, self.hidden, 1], seed=self.seed, scale=2.0)
         self.steps = 0
-        if self.ax_cost.get_xlim()[1] != 1000:
-            self.ax_cost.set_xlim(0, 1000)
+        if self.ax_cost.get_xlim()[1] != 1000 or self.ax_cost.get_ylim()[0] != self.LOWEST:
+            self.ax_cost.set(xlim=(0, 1000), ylim=(self.LOWEST, 1.0))
             self.live.invalidate()
         self.history = [self.network.cost(self.inputs, self.y)]
         return self.update()
@@ -139,6 +141,10 @@ class TrainingExplorer:
     def update(self, learning_rate=None):
         if self.steps > self.ax_cost.get_xlim()[1]:   # grow the cost axis: a full redraw, rarely
             self.ax_cost.set_xlim(0, 2 * self.steps)
+            self.live.invalidate()
+        lowest = min(self.history)
+        if 0 < lowest < self.ax_cost.get_ylim()[0]:   # the cost went below the axis: extend it to the decade below
+            self.ax_cost.set_ylim(10.0 ** np.floor(np.log10(lowest)), 1.0)
             self.live.invalidate()
         self.points.set_data(self.x[0], self.y[0])
         self.curve.set_data(self.grid[0], self.network.feed_forward(self.grid_inputs)[0][-1][0])
