@@ -86,6 +86,90 @@ def polar_jacobian_stacked(r, theta):
     return np.vstack([[c, -r * s], [s, r * c]])
 
 
+def polar_jacobian_by_math(r, theta):
+    """math.cos / math.sin and a product in another order: the exact entries, rounded differently."""
+    import math
+    c, s = math.cos(theta), math.sin(theta)
+    return np.array([[c, -(s * r)], [s, c * r]], dtype=float)
+
+
+def polar_jacobian_richardson(r, theta):
+    """Not right (the task asks for the exact Jacobian): central differences, Richardson-extrapolated twice."""
+    to_xy = lambda p: np.array([p[0] * np.cos(p[1]), p[0] * np.sin(p[1])])
+    p = np.array([r, theta], dtype=float)
+    D = lambda h: np.column_stack([(to_xy(p + h * e) - to_xy(p - h * e)) / (2 * h) for e in np.eye(2)])
+    d1, d2, d3 = D(4e-3), D(2e-3), D(1e-3)
+    r1, r2 = (4 * d2 - d1) / 3, (4 * d3 - d2) / 3
+    return (16 * r2 - r1) / 15
+
+
+def polar_jacobian_complex_step(r, theta):
+    """The complex-step derivative, exact to rounding: values cannot tell it from the formulas (the task
+    text says it passes)."""
+    to_xy = lambda p: np.array([p[0] * np.cos(p[1]), p[0] * np.sin(p[1])])
+    p = np.array([r, theta], dtype=complex)
+    return np.column_stack([np.imag(to_xy(p + 1e-30j * e)) / 1e-30 for e in np.eye(2)])
+
+
+def classify_one_by_one_too(H, tol=1e-8):
+    """Loops over the eigenvalues (works for n = 1 like any n)."""
+    above = below = zero = False
+    for value in np.linalg.eigvalsh(np.array(H, dtype=float)):
+        above, below, zero = above or value > tol, below or value < -tol, zero or abs(value) <= tol
+    if above and below:
+        return "saddle"
+    return "degenerate" if zero else "minimum" if above else "maximum"
+
+
+def gradient_as_list(f, x, h=1e-5):
+    """Not right: the right values in a Python list."""
+    return [(f(x + e) - f(x - e)) / (2 * h) for e in h * np.eye(len(x))]
+
+
+def hessian_diagonal_fixed_step(f, x, h=1e-4):
+    """Not right: the off-diagonal uses h, the diagonal always 1e-4."""
+    n = len(x)
+    e, d = h * np.eye(n), 1e-4 * np.eye(n)
+    H = np.array([[(f(x + e[i] + e[j]) - f(x + e[i] - e[j]) - f(x - e[i] + e[j]) + f(x - e[i] - e[j])) / (4 * h * h)
+                   if i != j else (f(x + d[i]) - 2 * f(x) + f(x - d[i])) / 1e-8 for j in range(n)] for i in range(n)])
+    return (H + H.T) / 2
+
+
+def classify_saddle_fixed_tol(H, tol=1e-8):
+    """Not right: the saddle check compares with 1e-8 whatever tol is."""
+    values = np.linalg.eigvalsh(H)
+    if values.max() > 1e-8 and values.min() < -1e-8:
+        return "saddle"
+    if np.any(np.abs(values) <= tol):
+        return "degenerate"
+    return "minimum" if values.min() > 0 else "maximum"
+
+
+def classify_needs_two(H, tol=1e-8):
+    """Not right: unpacking needs n >= 2."""
+    lowest, *_, highest = np.linalg.eigvalsh(H)
+    if lowest < -tol and highest > tol:
+        return "saddle"
+    if np.min(np.abs(np.linalg.eigvalsh(H))) <= tol:
+        return "degenerate"
+    return "minimum" if lowest > 0 else "maximum"
+
+
+@pytest.mark.parametrize("grade_id, name, mistake", [
+    ("test_gradient", "gradient", gradient_as_list),
+    ("test_hessian", "hessian", hessian_diagonal_fixed_step),
+    ("test_polar_jacobian", "polar_jacobian", polar_jacobian_richardson),
+    ("test_classify_stationary_point", "classify_stationary_point", classify_saddle_fixed_tol),
+    ("test_classify_stationary_point", "classify_stationary_point", classify_needs_two)])
+def test_a2_review_mistakes_lose_points_for_every_student(compiled, grade_id, name, mistake):
+    # Week 2 review: each of these used to score full marks for (almost) every student.
+    spec, namespaces = compiled["a2_jacobians"]
+    hidden, namespace = spec.tests[grade_id].hidden, namespaces[grade_id]
+    passing = [seed for seed in SEEDS if not failures(
+        run_reference(namespace, hidden, seed), run_reference(namespace, hidden, seed, (name, mistake)))]
+    assert not passing, f"{mistake.__name__} passes every case for students {passing[:10]}"
+
+
 def classify_by_sorted_eigenvalues(H, tol=1e-8):
     values = np.sort(np.linalg.eigvals(H).real)
     if values[0] < -tol < tol < values[-1]:
@@ -170,6 +254,38 @@ def backpropagate_sample_by_sample(weights, biases, x, y):
             db[layer] += delta
             if layer:
                 delta = weights[layer].T.dot(delta) * d_sigma_from_exp(zs[layer - 1])
+    return dW, db
+
+
+def sigma_by_tanh(z):
+    """σ(z) = ½(1 + tanh(z/2)): exact, but 1 + tanh(z/2) loses digits for very negative z."""
+    return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(z, dtype=float)))
+
+
+def d_sigma_by_cosh(z):
+    return 0.25 / np.cosh(0.5 * np.asarray(z, dtype=float)) ** 2
+
+
+def d_sigma_by_pair(z):
+    """σ'(z) = σ(z) σ(-z)."""
+    return 1.0 / (1.0 + np.exp(-z)) / (1.0 + np.exp(z))
+
+
+def backpropagate_with_tanh_sigma(weights, biases, x, y):
+    """Backpropagation with σ written with tanh and σ' = s(1 - s) from it: on the switched-off neuron
+    (z near -31) its tiny entries are off by up to a few per cent, rounding in 1 + tanh(z/2)."""
+    activations, zs = [x], []
+    for W, b in zip(weights, biases):
+        zs.append(W @ activations[-1] + b)
+        activations.append(sigma_by_tanh(zs[-1]))
+    slope = [sigma_by_tanh(z) * (1.0 - sigma_by_tanh(z)) for z in zs]
+    delta = 2.0 / x.shape[1] * (activations[-1] - y) * slope[-1]
+    dW, db = [None] * len(weights), [None] * len(weights)
+    for layer in range(len(weights) - 1, -1, -1):
+        dW[layer] = delta @ activations[layer].T
+        db[layer] = delta.sum(axis=1, keepdims=True)
+        if layer:
+            delta = (weights[layer].T @ delta) * slope[layer - 1]
     return dW, db
 
 
@@ -306,12 +422,116 @@ def maclaurin_sin_from_x(x, n):
     return float(total) if total.ndim == 0 else total
 
 
+def degree_by_next_term(x, tol):
+    """The textbook rule "stop when the next term is below tol" (the Lagrange bound with M = 1): it used
+    to get full marks for 221 of 300 students."""
+    import math
+    n = 0
+    while abs(x) ** (n + 1) / math.factorial(n + 1) >= tol:
+        n += 1
+    return n
+
+
+def degree_as_float(x, tol):
+    """The right degree, counted in a float (14.0)."""
+    n = 0.0
+    while abs(np.exp(x) - maclaurin_exp_direct(x, int(n))) >= tol:
+        n += 1
+    return n
+
+
+def lagrange_a_minus_x(M, a, x, n):
+    """No absolute value, the distance written a - x: used to pass for 123 of 300 students."""
+    import math
+    return M * (a - x) ** (n + 1) / math.factorial(n + 1)
+
+
+def lagrange_x_minus_a(M, a, x, n):
+    import math
+    return M * (x - a) ** (n + 1) / math.factorial(n + 1)
+
+
+def maclaurin_sin_zero_d(x, n):
+    """Right values, but a 0-d array for a float x (np.zeros_like summed in place)."""
+    import math
+    x = np.asarray(x, dtype=float)
+    total = np.zeros_like(x)
+    for k in range(1, n + 1, 2):
+        total += (-1) ** (k // 2) * x ** k / math.factorial(k)
+    return total
+
+
+def maclaurin_sin_int_zero(x, n):
+    """Right at every degree >= 1; the int 0 at degree 0 (for an array x too)."""
+    import math
+    total = 0
+    for k in range(1, n + 1, 2):
+        total = total + (-1) ** (k // 2) * x ** k / math.factorial(k)
+    return total
+
+
+def maclaurin_sin_int_zero_for_floats(x, n):
+    """Zeros of x's shape for an array; for a float x the int 0 at degree 0 (the task says 0.0)."""
+    import math
+    total = np.zeros_like(x) if isinstance(x, np.ndarray) else 0
+    for k in range(1, n + 1, 2):
+        total = total + (-1) ** (k // 2) * x ** k / math.factorial(k)
+    return total
+
+
+def taylor_as_list(derivatives, a, x):
+    import math
+    p = lambda z: sum(d * (z - a) ** k / math.factorial(k) for k, d in enumerate(derivatives))
+    return float(p(x)) if np.ndim(x) == 0 else [p(z) for z in x]
+
+
+def taylor_flattened(derivatives, a, x):
+    import math
+    x = np.asarray(x, dtype=float)
+    p = lambda z: sum(d * (z - a) ** k / math.factorial(k) for k, d in enumerate(derivatives))
+    return float(p(x)) if x.ndim == 0 else np.array([p(z) for z in x.flatten()])
+
+
+def taylor_first_five(derivatives, a, x):
+    """Uses at most the first 5 derivatives (a hard-coded degree 4): used to pass for 16 of 300 students."""
+    import math
+    value = sum(d * (np.asarray(x, dtype=float) - a) ** k / math.factorial(k) for k, d in enumerate(derivatives[:5]))
+    return float(value) if np.ndim(value) == 0 else value
+
+
+def linearise_as_list(f, x0, h=1e-5):
+    x0 = np.asarray(x0, dtype=float)
+    J = np.column_stack([(f(x0 + e) - f(x0 - e)) / (2 * h) for e in h * np.eye(len(x0))])
+    return lambda x: [f(x0)[i] + J[i] @ (x - x0) for i in range(len(J))]
+
+
+def quadratic_zero_d(f, x0, h=1e-4):
+    """Right values, but Q returns a 0-d array."""
+    inner = quadratic_from_nested_differences(f, x0, h)
+    return lambda x: np.array(inner(x))
+
+
 @pytest.mark.parametrize("grade_id, name, mistake", [
     ("test_degree_for_tolerance", "degree_for_tolerance", degree_by_lagrange_bound),
-    ("test_maclaurin", "maclaurin_sin", maclaurin_sin_from_x)])
+    ("test_degree_for_tolerance", "degree_for_tolerance", degree_by_next_term),
+    ("test_degree_for_tolerance", "degree_for_tolerance", degree_as_float),
+    ("test_lagrange_remainder_bound", "lagrange_remainder_bound", lagrange_a_minus_x),
+    ("test_lagrange_remainder_bound", "lagrange_remainder_bound", lagrange_x_minus_a),
+    ("test_maclaurin", "maclaurin_sin", maclaurin_sin_from_x),
+    ("test_maclaurin", "maclaurin_sin", maclaurin_sin_zero_d),
+    ("test_maclaurin", "maclaurin_sin", maclaurin_sin_int_zero),
+    ("test_maclaurin", "maclaurin_sin", maclaurin_sin_int_zero_for_floats),
+    ("test_taylor_polynomial", "taylor_polynomial", taylor_as_list),
+    ("test_taylor_polynomial", "taylor_polynomial", taylor_flattened),
+    ("test_taylor_polynomial", "taylor_polynomial", taylor_first_five),
+    ("test_linearise", "linearise", linearise_as_list),
+    ("test_quadratic_approximation", "quadratic_approximation", quadratic_zero_d)])
 def test_a4_issue_mistakes_lose_points_for_300_students(compiled, grade_id, name, mistake):
     # Issue 24: the Lagrange-bound answer used to pass every case for about 30 of 300 students, and a sine
-    # wrong at degree 0 for all of them. Now each loses at least one case for every one of 300 students.
+    # wrong at degree 0 for all of them. Week 4 review: the next-term rule (221 of 300), the unsigned power
+    # (a - x)**(n + 1) (123 of 300), the first five derivatives only (16 of 300) and right values of the
+    # wrong type or shape (every student) used to pass too. Now each loses at least one case for every one
+    # of 300 students.
     spec, namespaces = compiled["a4_taylor"]
     hidden, namespace = spec.tests[grade_id].hidden, namespaces[grade_id]
     passing = [seed for seed in range(300) if not failures(
@@ -332,6 +552,35 @@ def newton_raphson_while(f, df, x0, tol=1e-10, max_iter=100):
         xs.append(xs[-1] - f(xs[-1]) / d)
         steps += 1
     return xs
+
+
+def newton_raphson_not_slope(f, df, x0, tol=1e-10, max_iter=100):
+    """Tests the slope with `not`, the gradient with abs(); a for-else for the last iterate."""
+    xs = [x0]
+    for _ in range(max_iter):
+        value = f(xs[-1])
+        if abs(value) < tol:
+            break
+        slope = df(xs[-1])
+        if not slope:
+            raise ValueError(f"f'({xs[-1]}) = 0")
+        xs.append(xs[-1] - value / slope)
+    else:
+        if abs(f(xs[-1])) >= tol:
+            raise RuntimeError("no convergence")
+    return xs
+
+
+def newton_optimise_by_dot(grad, hess, x0, tol=1e-10, max_iter=100):
+    """|g| as sqrt(g·g), the step by lstsq, rows stacked with vstack."""
+    x, rows = np.array(x0, dtype=float), []
+    for k in range(max_iter + 1):
+        rows.append(x)
+        g = np.asarray(grad(x), dtype=float)
+        if np.sqrt(g @ g) < tol or k == max_iter:
+            break
+        x = x - np.linalg.lstsq(np.asarray(hess(x), dtype=float), g, rcond=None)[0]
+    return np.vstack(rows)
 
 
 def gradient_descent_preallocated(grad, x0, learning_rate, n_steps):
@@ -439,6 +688,60 @@ def fit_by_least_squares(x, y, p0):
     return tuple(least_squares(lambda p: y - model(p), p0).x)
 
 
+def linear_fit_by_polyfit(x, y, sigma=None):
+    """Allowed (Week 6 review): np.polyfit's w multiplies each residual, so w = 1/sigma."""
+    w = None if sigma is None else np.broadcast_to(1 / np.asarray(sigma, dtype=float), np.shape(x))
+    m, c = np.polyfit(x, y, 1, w=w)
+    return m, c
+
+
+def gaussian_gradient_by_complex_step(x, mu, sig, h=1e-30):
+    """Exact to rounding (no difference is taken), so accepted, as Task 4 says."""
+    x = np.asarray(x, dtype=float)
+    g = lambda m, s: np.exp(-((x - m) ** 2) / (2 * s ** 2)) / (s * np.sqrt(2 * np.pi))
+    return np.array([g(mu + 1j * h, sig).imag / h, g(mu, sig + 1j * h).imag / h])
+
+
+def gaussian_gradient_in_log_space(x, mu, sig):
+    d = np.asarray(x, dtype=float) - mu
+    g = np.exp(-0.5 * (d / sig) ** 2 - np.log(sig) - 0.5 * np.log(2 * np.pi))
+    return np.stack([d / (sig * sig) * g, (d * d - sig * sig) / sig ** 3 * g])
+
+
+def steepest_descent_as_array_of_list(x, y, mu0, sig0, aggression, n_steps):
+    from scipy.stats import norm
+    path = [[mu0, sig0]]
+    for _ in range(n_steps):
+        mu, sig = path[-1]
+        g = norm.pdf(x, mu, sig)
+        rows = np.array([g * (x - mu) / sig ** 2, g * ((x - mu) ** 2 / sig ** 3 - 1 / sig)])
+        step = 2 * rows @ (y - g)
+        path.append([mu + aggression * step[0], sig + aggression * step[1]])
+    return np.asarray(path)
+
+
+def fourth_order_gradient(step, relative):
+    def gaussian_gradient(x, mu, sig):
+        h = step * sig if relative else step
+        g = lambda m, s: np.exp(-((np.asarray(x, dtype=float) - m) ** 2) / (2 * s ** 2)) / (s * np.sqrt(2 * np.pi))
+        d = lambda f: (f(-2 * h) - 8 * f(-h) + 8 * f(h) - f(2 * h)) / (12 * h)
+        return np.array([d(lambda e: g(mu + e, sig)), d(lambda e: g(mu, sig + e))])
+    return gaussian_gradient
+
+
+@pytest.mark.parametrize("step, relative", [(1e-2, True), (1e-3, True), (1e-4, True), (1e-5, True), (1e-4, False)])
+def test_a6_fourth_order_differences_lose_points_for_every_student(compiled, step, relative):
+    # Week 6 review: fourth-order differences with h = 1e-3 σ kept 1.11 to 1.56 of 2 points. The case far in the
+    # tails (12σ to 20σ from μ, rtol 1e-12) now fails them for every student, whatever the step.
+    spec, namespaces = compiled["a6_regression"]
+    hidden, namespace = spec.tests["test_gaussian"].hidden, namespaces["test_gaussian"]
+    mistake = fourth_order_gradient(step, relative)
+    passing = [seed for seed in SEEDS if not [label for label, _ in failures(
+        run_reference(namespace, hidden, seed), run_reference(namespace, hidden, seed, ("gaussian_gradient", mistake)))
+        if "far in the tails" in label]]
+    assert not passing, f"h = {step:g}{' σ' if relative else ''} passes the tails case for students {passing[:10]}"
+
+
 # --- a1_derivatives ------------------------------------------------------------------------------------
 
 def forward_by_reciprocal(f, x, h=1e-6):
@@ -470,6 +773,26 @@ def product_rule_other_order(f, df, g, dg):
     return lambda x: f(x) * dg(x) + g(x) * df(x)
 
 
+def forward_via_asarray(f, x, h=1e-6):
+    """np.subtract/np.divide on np.asarray(x): a float back for a float x, an array for an array."""
+    estimate = np.divide(np.subtract(f(np.asarray(x, dtype=float) + h), f(np.asarray(x, dtype=float))), h)
+    return float(estimate) if np.ndim(estimate) == 0 else estimate
+
+
+def product_rule_by_def(f, df, g, dg):
+    def derivative(x):
+        u, v = f(x), g(x)
+        return v * df(x) + u * dg(x)
+    return derivative
+
+
+def chain_rule_by_multiply(f, df, g, dg):
+    def derivative(x):
+        inner = g(x)
+        return np.multiply(df(inner), dg(x))
+    return derivative
+
+
 def chain_rule_other_order(f, df, g, dg):
     return lambda x: dg(x) * df(g(x))
 
@@ -498,15 +821,70 @@ def degree_by_terms(x, tol):
     return n
 
 
+def degree_by_argmax(x, tol):
+    """The first degree in a table of errors: an np.int64, which is an int."""
+    import math
+    partial = np.cumsum([x ** k / math.factorial(k) for k in range(60)])
+    return np.argmax(np.abs(np.exp(x) - partial) < tol)
+
+
+def taylor_by_horner(derivatives, a, x):
+    """Horner's rule on the whole array: x's shape kept, np.float64 for a float x."""
+    import math
+    d = np.asarray(x, dtype=float) - a
+    value = np.zeros_like(d)
+    for k in range(len(derivatives) - 1, -1, -1):
+        value = value * d + derivatives[k] / math.factorial(k)
+    return value[()] if value.ndim == 0 else value
+
+
+def maclaurin_sin_by_mask(x, n):
+    """Every term k <= n with a mask for the odd ones; np.float64 for a float x."""
+    import math
+    x = np.asarray(x, dtype=float)
+    total = 0.0 * x
+    for k in range(n + 1):
+        total = total + (k % 2) * (-1) ** (k // 2) * x ** k / math.factorial(k)
+    return total[()] if np.ndim(total) == 0 else total
+
+
+def lagrange_by_math(M, a, x, n):
+    """math for a float, numpy for an array."""
+    import math
+    if np.ndim(x) == 0:
+        return M * math.fabs(x - a) ** (n + 1) / math.factorial(n + 1)
+    return M * np.abs(x - a) ** (n + 1) / math.factorial(n + 1)
+
+
+def quadratic_returning_float64(f, x0, h=1e-4):
+    """Q returns an np.float64 (no float()), which is a float."""
+    x0 = np.asarray(x0, dtype=float)
+    n = len(x0)
+    E = h * np.eye(n)
+    g = np.array([(f(x0 + E[i]) - f(x0 - E[i])) / (2 * h) for i in range(n)])
+    H = np.array([[(f(x0 + E[i] + E[j]) - f(x0 + E[i] - E[j]) - f(x0 - E[i] + E[j]) + f(x0 - E[i] - E[j]))
+                   / (4 * h * h) for j in range(n)] for i in range(n)])
+    f0 = np.float64(f(x0))
+    return lambda x: f0 + np.dot(g, x - x0) + 0.5 * np.dot(x - x0, H.dot(x - x0))
+
+
+def linearise_by_einsum(f, x0, h=1e-5):
+    x0 = np.asarray(x0, dtype=float)
+    J = np.stack([(f(x0 + e) - f(x0 - e)) / (2 * h) for e in h * np.eye(len(x0))], axis=1)
+    f0 = f(x0)
+    return lambda x: f0 + np.einsum("ij,j->i", J, x - x0)
+
+
 ALTERNATIVES = {
     "a1_derivatives": {
-        "test_forward_difference": [("forward_difference", forward_by_reciprocal)],
+        "test_forward_difference": [("forward_difference", forward_by_reciprocal),
+                                    ("forward_difference", forward_via_asarray)],
         "test_central_difference": [("central_difference", central_halved),
                                     ("central_difference", central_via_asarray)],
         "test_second_difference": [("second_difference", second_by_sum),
                                    ("second_difference", second_via_asarray)],
-        "test_product_rule": [("product_rule", product_rule_other_order)],
-        "test_chain_rule": [("chain_rule", chain_rule_other_order)],
+        "test_product_rule": [("product_rule", product_rule_other_order), ("product_rule", product_rule_by_def)],
+        "test_chain_rule": [("chain_rule", chain_rule_other_order), ("chain_rule", chain_rule_by_multiply)],
         "test_convergence_order": [("convergence_order", convergence_order_by_lstsq)],
     },
     "a2_jacobians": {
@@ -514,40 +892,53 @@ ALTERNATIVES = {
         "test_jacobian": [("jacobian", jacobian_by_rows), ("jacobian", jacobian_on_a_copy)],
         "test_hessian": [("hessian", hessian_all_four_point), ("hessian", hessian_of_central_gradient),
                          ("hessian", hessian_upper_copied)],
-        "test_polar_jacobian": [("polar_jacobian", polar_jacobian_stacked)],
+        "test_polar_jacobian": [("polar_jacobian", polar_jacobian_stacked), ("polar_jacobian", polar_jacobian_by_math),
+                                ("polar_jacobian", polar_jacobian_complex_step)],
         "test_classify_stationary_point": [("classify_stationary_point", classify_by_sorted_eigenvalues),
-                                           ("classify_stationary_point", classify_by_counting)],
+                                           ("classify_stationary_point", classify_by_counting),
+                                           ("classify_stationary_point", classify_one_by_one_too)],
     },
     "a3_backpropagation": {
-        "test_sigma": [("sigma", sigma_from_exp), ("d_sigma", d_sigma_from_exp)],
+        "test_sigma": [("sigma", sigma_from_exp), ("d_sigma", d_sigma_from_exp), ("sigma", sigma_by_tanh),
+                       ("d_sigma", d_sigma_by_cosh), ("d_sigma", d_sigma_by_pair)],
         "test_feed_forward": [("feed_forward", feed_forward_by_loop)],
         "test_cost": [("cost", cost_by_norm)],
         "test_backpropagate": [("backpropagate", backpropagate_with_einsum),
-                               ("backpropagate", backpropagate_sample_by_sample)],
+                               ("backpropagate", backpropagate_sample_by_sample),
+                               ("backpropagate", backpropagate_with_tanh_sigma)],
         "test_train": [("train", train_with_own_loop)],
     },
     "a4_taylor": {
-        "test_taylor_polynomial": [("taylor_polynomial", taylor_by_polyval)],
-        "test_maclaurin": [("maclaurin_exp", maclaurin_exp_direct), ("maclaurin_sin", maclaurin_sin_direct)],
-        "test_lagrange_remainder_bound": [("lagrange_remainder_bound", lagrange_by_gamma)],
-        "test_degree_for_tolerance": [("degree_for_tolerance", degree_by_terms)],
-        "test_linearise": [("linearise", linearise_by_rows)],
-        "test_quadratic_approximation": [("quadratic_approximation", quadratic_from_nested_differences)],
+        "test_taylor_polynomial": [("taylor_polynomial", taylor_by_polyval), ("taylor_polynomial", taylor_by_horner)],
+        "test_maclaurin": [("maclaurin_exp", maclaurin_exp_direct), ("maclaurin_sin", maclaurin_sin_direct),
+                           ("maclaurin_sin", maclaurin_sin_by_mask)],
+        "test_lagrange_remainder_bound": [("lagrange_remainder_bound", lagrange_by_gamma),
+                                          ("lagrange_remainder_bound", lagrange_by_math)],
+        "test_degree_for_tolerance": [("degree_for_tolerance", degree_by_terms),
+                                      ("degree_for_tolerance", degree_by_argmax)],
+        "test_linearise": [("linearise", linearise_by_rows), ("linearise", linearise_by_einsum)],
+        "test_quadratic_approximation": [("quadratic_approximation", quadratic_from_nested_differences),
+                                         ("quadratic_approximation", quadratic_returning_float64)],
     },
     "a5_optimisation": {
-        "test_newton_raphson": [("newton_raphson", newton_raphson_while)],
+        "test_newton_raphson": [("newton_raphson", newton_raphson_while), ("newton_raphson", newton_raphson_not_slope)],
         "test_gradient_descent": [("gradient_descent", gradient_descent_preallocated)],
-        "test_newton_optimise": [("newton_optimise", newton_optimise_by_inverse)],
+        "test_newton_optimise": [("newton_optimise", newton_optimise_by_inverse),
+                                 ("newton_optimise", newton_optimise_by_dot)],
         "test_next_step": [("next_step", next_step_lecture_hybrid)],
         "test_lagrange_solve": [("lagrange_solve", lagrange_by_own_newton)],
     },
     "a6_regression": {
         "test_chi_squared": [("chi_squared", chi_squared_by_dot)],
-        "test_linear_fit": [("linear_fit", linear_fit_centred), ("linear_fit", linear_fit_lstsq)],
+        "test_linear_fit": [("linear_fit", linear_fit_centred), ("linear_fit", linear_fit_lstsq),
+                            ("linear_fit", linear_fit_by_polyfit)],
         "test_linear_fit_uncertainty": [("linear_fit_uncertainty", linear_fit_uncertainty_by_inverse),
                                         ("linear_fit_uncertainty", linear_fit_uncertainty_by_curve_fit)],
-        "test_gaussian": [("gaussian", gaussian_by_scipy), ("gaussian_gradient", gaussian_gradient_by_z)],
-        "test_steepest_descent_fit": [("steepest_descent_fit", steepest_descent_preallocated)],
+        "test_gaussian": [("gaussian", gaussian_by_scipy), ("gaussian_gradient", gaussian_gradient_by_z),
+                          ("gaussian_gradient", gaussian_gradient_by_complex_step),
+                          ("gaussian_gradient", gaussian_gradient_in_log_space)],
+        "test_steepest_descent_fit": [("steepest_descent_fit", steepest_descent_preallocated),
+                                      ("steepest_descent_fit", steepest_descent_as_array_of_list)],
         "test_fit_with_scipy": [("fit_with_scipy", fit_by_least_squares)],
     },
 }
