@@ -42,25 +42,25 @@ class SafeCSVWriter:
 
 def write_grades_csv(results, path, test_ids, refused=(), lateness=None):
     """One row per student: student_id, score (after any late penalty), max_score, one column per
-    graded test, status, then raw_score, late_penalty and the submission's and the due date's times
-    (`lateness`: student -> lateness.Lateness, as nbgrader's export has them); then a row per folder
+    graded test, raw_score, late_penalty, the submission's and the due date's times (`lateness`:
+    student -> lateness.Lateness, as nbgrader's export has them), status; then a row per folder
     that was not graded (`refused`: (name, reason) pairs)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     lateness = lateness or {}
     with path.open("w", newline="") as handle:
         writer = SafeCSVWriter(handle)
-        writer.writerow(["student_id", "score", "max_score", *test_ids, "status", "raw_score", "late_penalty",
-                         "submitted", "due"])
+        writer.writerow(["student_id", "score", "max_score", *test_ids, "raw_score", "late_penalty",
+                         "submitted", "due", "status"])
         for r in results:
             late = lateness.get(r.student_id)
             penalty = late.penalty if late else 0.0
             writer.writerow([r.student_id, _number(max(r.score - penalty, 0.0)), _number(r.max_score),
                              *(_number(r.tests[t].points) if t in r.tests else "0" for t in test_ids),
-                             status_of(r), _number(r.score), _number(penalty), _time(late and late.submitted),
-                             _time(late and late.due)])
+                             _number(r.score), _number(penalty), _time(late and late.submitted),
+                             _time(late and late.due), status_of(r)])
         for name, reason in refused:
-            writer.writerow([name, "0", "", *("0" for _ in test_ids), reason, "0", "0", "", ""])
+            writer.writerow([name, "0", "", *("0" for _ in test_ids), "0", "0", "", "", reason])
     return path
 
 
