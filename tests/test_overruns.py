@@ -65,21 +65,22 @@ def test_a_stuck_cell_between_tasks_costs_nothing(graded):
     assert "went on running when interrupted" in problem and RESTARTED in problem and "in your cell" in problem
 
 
+def assert_only_lost(graded, student, test):
+    """`student` scored 0 on `test` (which the honest twin passes) and what the twin scored elsewhere."""
+    honest, stuck = points(graded["honest"]), points(graded[student])
+    assert stuck[test] == 0 < honest[test]
+    assert {g: p for g, p in stuck.items() if g != test} == {g: p for g, p in honest.items() if g != test}
+
+
 def test_a_stuck_answer_costs_only_its_own_task(graded):
-    honest, stuck = points(graded["honest"]), points(graded["in_an_answer"])
-    assert stuck["test_second_difference"] == 0 < honest["test_second_difference"]
-    assert {g: p for g, p in stuck.items() if g != "test_second_difference"} == \
-        {g: p for g, p in honest.items() if g != "test_second_difference"}
+    assert_only_lost(graded, "in_an_answer", "test_second_difference")
     assert "the answer cell second_difference" in graded["in_an_answer"].problem
     verdict = graded["in_an_answer"].tests["test_second_difference"]
     assert "went on running when interrupted" in verdict.problem   # the test says why it has no points
 
 
 def test_a_test_stuck_in_the_students_function_costs_only_that_test(graded):
-    honest, stuck = points(graded["honest"]), points(graded["in_a_test"])
-    assert stuck["test_forward_difference"] == 0 < honest["test_forward_difference"]
-    assert {g: p for g, p in stuck.items() if g != "test_forward_difference"} == \
-        {g: p for g, p in honest.items() if g != "test_forward_difference"}
+    assert_only_lost(graded, "in_a_test", "test_forward_difference")
     assert "while testing: test_forward_difference" in graded["in_a_test"].problem
 
 
