@@ -14,7 +14,7 @@ TEST_JOBS ?= 2
 # optional: WORKERS=N or SCHEDULER=<Dask scheduler address>, DB=<SQLAlchemy URL>, SECRET=<secret file>,
 #           GRADE_ARGS="--cell-seconds 90 ..." (limits for this run: python -m autograder grade --help)
 
-.PHONY: lab test release grade sandbox clean-venv
+.PHONY: lab course test release grade sandbox clean-venv
 
 # (Re)build the virtual environment whenever requirements.txt or pyproject.toml changes.
 $(STAMP): requirements.txt pyproject.toml
@@ -32,7 +32,13 @@ LAB_ARGS ?=
 # browser tests serve a scratch copy, so nothing is saved here).
 LAB_ROOT ?= $(CURDIR)
 
-lab: $(STAMP)
+# nbgrader's exchange (nbgrader_config.py: c.Exchange.root), which every student of the course
+# must be able to write to, as nbgrader requires; it must exist before the Assignments tab lists.
+COURSE_EXCHANGE ?= exchange
+course:
+	cd "$(LAB_ROOT)" && mkdir -p "$(COURSE_EXCHANGE)" && chmod ugo+rwx "$(COURSE_EXCHANGE)"
+
+lab: $(STAMP) course
 	cd "$(LAB_ROOT)" && "$(CURDIR)/$(BIN)/python" "$(CURDIR)/scripts/lab.py" --ServerApp.root_dir="$(LAB_ROOT)" \
 		--LabApp.default_url=/lab/tree/course $(ROOT_FLAG) $(LAB_ARGS)
 

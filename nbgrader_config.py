@@ -15,6 +15,13 @@ c.CourseDirectory.release_directory = "release"
 c.CourseDirectory.submitted_directory = "submitted"
 c.CourseDirectory.autograded_directory = "autograded"
 c.CourseDirectory.feedback_directory = "feedback"
+# nbgrader's exchange, through which students fetch and submit (the Assignments tab) and the
+# instructor releases, collects and returns feedback: a folder under the course, made by `make
+# course` (COURSE_EXCHANGE names another, e.g. a shared /srv/nbgrader/exchange on a JupyterHub).
+c.Exchange.root = os.path.join(COURSE_ROOT, os.environ.get("COURSE_EXCHANGE", "exchange"))
+# Where a student on this machine works: fetched copies land in student/<assignment>/ and are
+# submitted from there (on a JupyterHub each student's own config says their home instead).
+c.Exchange.assignment_dir = os.path.join(COURSE_ROOT, os.environ.get("COURSE_STUDENT_DIR", "student"))
 # Never copy editor or build debris from source/ into release/.
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__"]
 
