@@ -1,5 +1,5 @@
-"""Command line: `python -m autograder release A`, `python -m autograder grade A ...` and
-`python -m autograder clean`."""
+"""Command line: `python -m autograder release A`, `python -m autograder grade A ...`,
+`python -m autograder export --format canvas|moodle --out FILE` and `python -m autograder clean`."""
 import argparse
 import sys
 import time
@@ -70,6 +70,25 @@ def build_parser():
     extend.add_argument("--hours", type=float, required=True, help="the extension, in hours (e.g. 48)")
     extend.add_argument("--db", default=None, help="gradebook SQLAlchemy URL (default: gradebook.db in the course root)")
 
+    export = commands.add_parser("export", help="write the gradebook's grades (late penalties applied, 0 "
+                                                "where nothing was submitted) as Canvas's or Moodle's "
+                                                "grade-import CSV")
+    export.add_argument("--format", required=True, choices=("canvas", "moodle"), dest="lms_format",
+                        help="the LMS whose import CSV to write; a student with no submission gets 0 in both "
+                             "(a blank cell would leave the LMS's grade unchanged)")
+    export.add_argument("--assignment", action="append", default=None, metavar="A",
+                        help="export only A (repeatable; default: every assignment in the gradebook)")
+    export.add_argument("--db", default=None, help="gradebook SQLAlchemy URL (default: gradebook.db in the course root)")
+    export.add_argument("--out", required=True, type=Path, help="the CSV to write")
+    export.add_argument("--canvas-match", choices=("sis-login-id", "sis-user-id", "id"), default="sis-login-id",
+                        help="Canvas column that gets nbgrader's student id, the one Canvas matches on "
+                             "(default sis-login-id)")
+    export.add_argument("--moodle-match", choices=("username", "idnumber", "email"), default="username",
+                        help="Moodle identifier column, mapped in \"Identify user by\" on import: nbgrader's "
+                             "student id as username or idnumber, or the gradebook's email (default username)")
+    export.add_argument("--points-possible", action="store_true",
+                        help="Canvas: add the optional \"Points Possible\" row under the header")
+
     commands.add_parser("clean", help="remove the sandboxes, cgroups and scratch folders of "
                                       "grading runs that died (live runs are left alone)")
     return parser
@@ -104,6 +123,13 @@ def main(argv=None):
             from .lateness import extend
             print(extend(root, args.db or f"sqlite:///{root / 'gradebook.db'}", args.assignment, args.student,
                          args.hours))
+        elif args.command == "export":
+            from .export import export_grades
+            out, students, assignments = export_grades(
+                args.db or f"sqlite:///{root / 'gradebook.db'}", args.lms_format, args.out, args.assignment,
+                canvas_match=args.canvas_match, moodle_match=args.moodle_match,
+                points_possible=args.points_possible)
+            print(f"wrote {args.lms_format} grades of {students} student(s) for {assignments} assignment(s) -> {out}")
         elif args.command == "clean":
             from .runs import clean_dead_runs
             totals = clean_dead_runs(log=None)
