@@ -291,6 +291,37 @@ def train(weights, biases, x, y, learning_rate, n_steps):
         cost_history.append(cost(weights, biases, x, y))
     return weights, biases, cost_history
 """),
+    # Forms right on paper that overflow to inf / inf = NaN where |z| > 709, and the complex step, exact to
+    # rounding where finite but NaN on a neuron saturated at z near -800.
+    ("sigma_overflows", "test_sigma", "sigma returned NaN for large z", """
+def sigma(z):
+    return np.exp(z) / (1 + np.exp(z))
+
+def d_sigma(z):
+    s = 1 / (1 + np.exp(-z))
+    return s * (1 - s)
+"""),
+    ("d_sigma_overflows", "test_sigma", "d_sigma returned NaN for very negative z", SIGMA + """
+def d_sigma(z):
+    return np.exp(-z) / (1 + np.exp(-z)) ** 2
+"""),
+    ("bp_complex_step", "test_backpropagate", "complex-step", """
+def backpropagate(weights, biases, x, y, h=1e-20):
+    def complex_cost(ws, bs):
+        return np.sum((feed_forward(ws, bs, x)[0][-1] - y) ** 2) / x.shape[1]
+    dW = [np.zeros(W.shape) for W in weights]
+    db = [np.zeros(b.shape) for b in biases]
+    for l in range(len(weights)):
+        for grads, params in ((dW, weights), (db, biases)):
+            for i in np.ndindex(params[l].shape):
+                moved = [p.astype(complex) for p in params]
+                moved[l][i] += 1j * h
+                if params is weights:
+                    grads[l][i] = complex_cost(moved, biases).imag / h
+                else:
+                    grads[l][i] = complex_cost(weights, moved).imag / h
+    return dW, db
+"""),
 ]
 
 

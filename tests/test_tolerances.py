@@ -193,19 +193,28 @@ def classify_by_counting(H, tol=1e-8):
 # --- a3_backpropagation ---------------------------------------------------------------------------
 
 def sigma_from_exp(z):
+    """σ = e^z / (1 + e^z): right on paper, inf / inf = NaN where e^z overflows (z > 709). A mistake now."""
     e = np.exp(z)
     return e / (1.0 + e)
 
 
 def d_sigma_from_exp(z):
+    """σ' = e^(-z) / (1 + e^(-z))²: right on paper, inf / inf = NaN for z < -709. A mistake now."""
     e = np.exp(-z)
     return e / (1.0 + e) ** 2
+
+
+def sigma_two_branch(z):
+    """The stable two-branch σ: 1 / (1 + e^(-z)) for z >= 0, e^z / (1 + e^z) below (both evaluated, one kept)."""
+    z = np.asarray(z, dtype=float)
+    with np.errstate(over="ignore", invalid="ignore"):
+        return np.where(z >= 0, 1.0 / (1.0 + np.exp(-z)), np.exp(z) / (1.0 + np.exp(z)))
 
 
 def cost_by_norm(weights, biases, x, y):
     a = x
     for W, b in zip(weights, biases):
-        a = sigma_from_exp(np.dot(W, a) + b)
+        a = sigma_two_branch(np.dot(W, a) + b)
     return float(np.linalg.norm(a - y) ** 2 / a.shape[1])
 
 
@@ -238,23 +247,35 @@ def train_with_own_loop(weights, biases, x, y, learning_rate, n_steps):
     return ws, bs, history
 
 
-def backpropagate_sample_by_sample(weights, biases, x, y):
-    """One sample at a time, d_sigma as e^(-z) / (1 + e^(-z))**2, the gradients summed over the samples."""
+def backpropagate_sample_by_sample(weights, biases, x, y, slope=None):
+    """One sample at a time, σ in two branches, σ' = 1/(4cosh²(z/2)), the gradients summed over the samples."""
+    slope = slope or d_sigma_by_cosh
     N = x.shape[1]
     dW, db = [np.zeros(W.shape) for W in weights], [np.zeros(b.shape) for b in biases]
     for s in range(N):
         a, zs, activations = x[:, s:s + 1], [], [x[:, s:s + 1]]
         for W, b in zip(weights, biases):
             zs.append(W.dot(a) + b)
-            a = sigma_from_exp(zs[-1])
+            a = sigma_two_branch(zs[-1])
             activations.append(a)
-        delta = (activations[-1] - y[:, s:s + 1]) * (2.0 / N) * d_sigma_from_exp(zs[-1])
+        delta = (activations[-1] - y[:, s:s + 1]) * (2.0 / N) * slope(zs[-1])
         for layer in range(len(weights) - 1, -1, -1):
             dW[layer] += np.outer(delta, activations[layer])
             db[layer] += delta
             if layer:
-                delta = weights[layer].T.dot(delta) * d_sigma_from_exp(zs[layer - 1])
+                delta = weights[layer].T.dot(delta) * slope(zs[layer - 1])
     return dW, db
+
+
+def backpropagate_sigma_sigma_minus(weights, biases, x, y):
+    """Backpropagation with σ'(z) = σ(z)σ(-z), σ as 1 / (1 + e^(-z)) (overflow silenced: 1 / (1 + inf) = 0)."""
+    return backpropagate_sample_by_sample(weights, biases, x, y, slope=d_sigma_by_pair)
+
+
+def backpropagate_raw_exp_slope(weights, biases, x, y):
+    """Honest backpropagation, but σ' = e^(-z) / (1 + e^(-z))², which is inf / inf = NaN where z < -709."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return backpropagate_sample_by_sample(weights, biases, x, y, slope=d_sigma_from_exp)
 
 
 def sigma_by_tanh(z):
@@ -268,7 +289,8 @@ def d_sigma_by_cosh(z):
 
 def d_sigma_by_pair(z):
     """σ'(z) = σ(z) σ(-z)."""
-    return 1.0 / (1.0 + np.exp(-z)) / (1.0 + np.exp(z))
+    with np.errstate(over="ignore"):
+        return 1.0 / (1.0 + np.exp(-z)) / (1.0 + np.exp(z))
 
 
 def backpropagate_with_tanh_sigma(weights, biases, x, y):
@@ -335,17 +357,75 @@ def test_a3_a_numerical_gradient_loses_points_and_is_told_why(compiled, name):
         assert told and "numerical gradient" in told[0] and "backpropagation" in told[0], (seed, failed)
 
 
-@pytest.mark.xfail(strict=True, reason="the complex step, Im C(θ + ih) / h, is exact to rounding (no difference "
-                   "is taken), so no tolerance on the returned values can tell it from backpropagation; telling "
-                   "them apart needs a count of forward passes, which a data-only call cannot make (see the report "
-                   "of issue 24)")
-def test_a3_complex_step_loses_points(compiled):
+def saturated_verdicts(compiled, implementation, seed):
+    """The judge's verdicts on the saturated-neuron case (z near -800) of test_backpropagate."""
+    from autograder.verdict import judge
     spec, namespaces = compiled["a3_backpropagation"]
     hidden, namespace = spec.tests["test_backpropagate"].hidden, namespaces["test_backpropagate"]
+    from submissions import kernel_payload
+    reference = run_reference(namespace, hidden, seed)
+    with np.errstate(all="ignore"):   # the student's calls made by the kernel's own code, as grading makes them
+        payload = kernel_payload(reference, {**namespace, "backpropagate": implementation})
+    verdict = judge("test_backpropagate", 4, namespace, hidden, seed, payload, reference=reference)
+    return [c for c in verdict.cases if "saturated" in c.label], verdict
+
+
+def test_a3_complex_step_loses_points(compiled):
+    """The complex step, Im C(θ + ih) / h, is exact to rounding where it is finite; on the saturated neuron
+    (z near -800) it is NaN, and the feedback names both causes of that NaN and backpropagation's exact 0."""
     for seed in range(5):
+        saturated, verdict = saturated_verdicts(compiled, numerical_backpropagate(1e-20, complex_step=True), seed)
+        assert verdict.points < 4 and len(saturated) == 1 and not saturated[0].passed, (seed, verdict.points)
+        told = saturated[0].message + " " + (saturated[0].mistake or "")
+        for words in ("complex-step", "not backpropagation", "e^(-z) / (1 + e^(-z))²", "exact 0"):
+            assert words in told, (seed, words, told)
+        assert saturated[0].mistake and "complex-step" in saturated[0].mistake, seed
+        # Everywhere else the complex step is right: only the saturated case is lost.
+        assert [c.label for c in verdict.cases if not c.passed] == [saturated[0].label], seed
+
+
+def test_a3_overflowing_slope_in_backpropagation_is_told_both_causes(compiled):
+    """Honest backpropagation with σ' = e^(-z) / (1 + e^(-z))² leaves the same NaN as the complex step: it loses
+    the saturated case and only that, and the message names the raw e^(-z) as a cause beside the complex step."""
+    for seed in range(5):
+        saturated, verdict = saturated_verdicts(compiled, backpropagate_raw_exp_slope, seed)
+        assert len(saturated) == 1 and not saturated[0].passed, seed
+        assert [c.label for c in verdict.cases if not c.passed] == [saturated[0].label], seed
+        assert "raw e^(-z)" in saturated[0].message and "complex-step" in saturated[0].message, saturated[0].message
+
+
+def test_a3_other_wrong_answers_on_the_saturated_neuron_get_the_ordinary_message(compiled):
+    """Finite but wrong (the 1/N missing) is told the ordinary way, with no word of NaN or complex steps."""
+    def no_one_over_n(weights, biases, x, y):
+        dW, db = backpropagate_with_einsum(weights, biases, x, y)
+        return [g * x.shape[1] for g in dW], [g * x.shape[1] for g in db]
+    for seed in range(3):
+        saturated, _ = saturated_verdicts(compiled, no_one_over_n, seed)
+        assert not saturated[0].passed and "the gradient is wrong" in saturated[0].message, saturated[0].message
+        assert "NaN" not in saturated[0].message and "complex" not in saturated[0].message
+
+
+OVERFLOWING = [("sigma", sigma_from_exp, "sigma returned NaN for large z"),
+               ("d_sigma", d_sigma_from_exp, "d_sigma returned NaN for very negative z")]
+
+
+@pytest.mark.parametrize("name, implementation, words", OVERFLOWING, ids=[o[1].__name__ for o in OVERFLOWING])
+def test_a3_overflowing_forms_lose_points_in_task_1_and_are_named(compiled, name, implementation, words):
+    """e^z / (1 + e^z) and e^(-z) / (1 + e^(-z))² are right on paper and pass every case but the one where
+    e^(±z) overflows (|z| > 709): there they give inf / inf = NaN, lose points, and are named."""
+    from autograder.verdict import judge
+    spec, namespaces = compiled["a3_backpropagation"]
+    hidden, namespace = spec.tests["test_sigma"].hidden, namespaces["test_sigma"]
+    from submissions import kernel_payload
+    for seed in range(10):
         reference = run_reference(namespace, hidden, seed)
-        mistaken = run_reference(namespace, hidden, seed, ("backpropagate", numerical_backpropagate(1e-20, complex_step=True)))
-        assert failures(reference, mistaken), f"seed {seed}: the complex step earns full marks"
+        with np.errstate(all="ignore"):
+            payload = kernel_payload(reference, {**namespace, name: implementation})
+        verdict = judge("test_sigma", 1, namespace, hidden, seed, payload, reference=reference)
+        lost = [c for c in verdict.cases if not c.passed]
+        assert verdict.points < 1 and lost and all("overflows" in c.label for c in lost), (seed, verdict.points)
+        assert all(c.mistake and words in c.mistake and "inf / inf" in c.mistake for c in lost), \
+            [(c.label, c.mistake) for c in lost]
 
 
 # --- a4_taylor ----------------------------------------------------------------------------------------
@@ -899,12 +979,13 @@ ALTERNATIVES = {
                                            ("classify_stationary_point", classify_one_by_one_too)],
     },
     "a3_backpropagation": {
-        "test_sigma": [("sigma", sigma_from_exp), ("d_sigma", d_sigma_from_exp), ("sigma", sigma_by_tanh),
+        "test_sigma": [("sigma", sigma_two_branch), ("sigma", sigma_by_tanh),
                        ("d_sigma", d_sigma_by_cosh), ("d_sigma", d_sigma_by_pair)],
         "test_feed_forward": [("feed_forward", feed_forward_by_loop)],
         "test_cost": [("cost", cost_by_norm)],
         "test_backpropagate": [("backpropagate", backpropagate_with_einsum),
                                ("backpropagate", backpropagate_sample_by_sample),
+                               ("backpropagate", backpropagate_sigma_sigma_minus),
                                ("backpropagate", backpropagate_with_tanh_sigma)],
         "test_train": [("train", train_with_own_loop)],
     },
