@@ -19,8 +19,8 @@ ID number or email address, chosen here with --moodle-match, default username) a
 assignment column is mapped to a grade item.
 
 Text cells (names, ids, emails) come from the gradebook and may be hostile: one that a
-spreadsheet would read as a formula (it starts with = + - @, a tab or a carriage return) is
-written with a leading apostrophe; every cell is quoted as the csv module quotes.
+spreadsheet would read as a formula is written with a leading apostrophe (report.spreadsheet_cell,
+the rule grades.csv follows); every cell is quoted as the csv module quotes.
 """
 import csv
 from pathlib import Path
@@ -28,17 +28,16 @@ from pathlib import Path
 from nbgrader.api import Gradebook, MissingEntry
 
 from .course import CourseError
+from .report import spreadsheet_cell
 
 FORMATS = ("canvas", "moodle")
 CANVAS_MATCH = {"sis-login-id": "SIS Login ID", "sis-user-id": "SIS User ID", "id": "ID"}
 MOODLE_MATCH = {"username": "username", "idnumber": "idnumber", "email": "email"}
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def safe_text(value):
-    """A text cell a spreadsheet will not run: a leading apostrophe before a formula start."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    """A text cell a spreadsheet will not run (report.spreadsheet_cell, as grades.csv); None is blank."""
+    return spreadsheet_cell("" if value is None else value)
 
 
 def number(value):
