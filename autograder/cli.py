@@ -174,6 +174,9 @@ def grade(root, args):
     print(f"graded {info['graded']} of {len(results)} submissions in {seconds:.1f} s{kept} "
           f"on {info['workers']} (gradebook {info['gradebook_seconds']:.1f} s, while grading) -> {table}, {report}"
           + (f"; {attention} need attention (see the status column)" if attention else ""))
+    if info["nbgrader_root"]:
+        print(f"autograded notebooks and feedback pages also in nbgrader's folders under {info['nbgrader_root']} "
+              "(autograded/, feedback/): `nbgrader release_feedback` hands them back")
     if info["sandbox"].startswith("NOT"):
         print(f"WARNING: {info['sandbox']}", file=sys.stderr)
     # Submissions whose code was never run (no sandbox on their worker) are not graded: say so.

@@ -6,7 +6,9 @@ worker (autograder.dispatch: local processes or a Dask cluster), which also rend
 student's feedback with nbgrader's template. As each result arrives it is kept in OUT/results/
 (autograder.results_store), its scores are recorded in the gradebook through nbgrader's API,
 its feedback page and autograded notebook (OUT/workspace/autograded/) are written, and it is
-let go.
+let go. When DIR is the course's own submitted/ folder, the autograded notebook and the page also
+go where nbgrader's commands read them (autograder.nbgrader_folders), so `nbgrader
+release_feedback` and `generate_feedback` work after it.
 """
 import dataclasses
 import os
@@ -27,6 +29,7 @@ from .compile import compile_assignment
 from .dispatch import DaskCluster, LocalPool
 from .course import CourseError, course_config, ensure_tools_on_path, require_assignment
 from .job import NO_SANDBOX, GradingJob, SubmissionResult
+from .nbgrader_folders import NbgraderFolders
 from .limits import resolve_limits
 from .sanitize import with_csp
 from .results_store import ResultStore, StoredResults, compiled_digest, fingerprint
@@ -62,7 +65,7 @@ def student_folders(submissions):
 
 def grade_assignment(root, assignment, submissions, out, db_url=None, workers=None,
                      secret_file=None, limits=None, limit_overrides=None, use_sandbox=True, log=print,
-                     scratch_root=None, force=False, scheduler=None):
+                     scratch_root=None, force=False, scheduler=None, nbgrader_root="auto"):
     """Grade every student folder in `submissions`. Returns (results, info) where results is a
     sequence of SubmissionResult in student order (without their notebooks and feedback pages,
     which are on disk by then), read back from OUT/results/ as it is used, and info describes the
@@ -80,6 +83,9 @@ def grade_assignment(root, assignment, submissions, out, db_url=None, workers=No
     limits: a Limits to use as it is; else the course's and the assignment's from
     nbgrader_config.py, with `limit_overrides` (name -> value, from the command line) on top.
     scratch_root: where the run's scratch folder goes (default: the temp folder).
+    nbgrader_root: the course folder whose autograded/ and feedback/ receive each result in
+    nbgrader's layout; "auto" (the default): `root` when `submissions` is its submitted/ folder,
+    else none (info["nbgrader_root"] says which).
     """
     ensure_tools_on_path()
     root, out, submissions = Path(root).resolve(), Path(out).resolve(), Path(submissions).resolve()
@@ -96,21 +102,31 @@ def grade_assignment(root, assignment, submissions, out, db_url=None, workers=No
     if use_sandbox and not scheduler and sandbox.unavailable():  # fail closed (Dask workers check their own)
         raise CourseError(f"refusing to run student code: {sandbox.unavailable()}, so it cannot be "
                           f"sandboxed; {sandbox.INSTALL_HINT}")
+    if nbgrader_root == "auto":
+        nbgrader_root = root if submissions == course_submitted(root) else None
+    folders = NbgraderFolders(nbgrader_root) if nbgrader_root else None
     clean_dead_runs(scratch_root, log=log)
     with Run(scratch_root) as run:
         results, graded, gradebook_seconds, where = _grade_in_run(
             run, root, assignment, submissions, out, db_url, workers, secret, compiled, source, students,
-            limits, use_sandbox, force, scheduler)
+            limits, use_sandbox, force, scheduler, folders)
     info = {"assignment": assignment, "students": len(students), "workers": where or "no workers (every result was kept)",
             "graded": graded, "kept": len(students) - graded,
             "gradebook_seconds": gradebook_seconds,
             "sandbox": sandbox_summary(results, use_sandbox), "db_url": _hide_password(db_url),
-            "limits": limits, "run_id": run.id, "refused": refused, "lateness": results.lateness}
+            "limits": limits, "run_id": run.id, "refused": refused, "lateness": results.lateness,
+            "nbgrader_root": str(nbgrader_root) if nbgrader_root else None}
     return results, info
 
 
+def course_submitted(root):
+    """The course's submitted/ folder (where `nbgrader collect` puts submissions), resolved."""
+    configured = course_config(root).CourseDirectory.get("submitted_directory", "submitted")
+    return (Path(root) / configured).resolve()
+
+
 def _grade_in_run(run, root, assignment, submissions, out, db_url, workers, secret, compiled,
-                  source, students, limits, use_sandbox, force, scheduler):
+                  source, students, limits, use_sandbox, force, scheduler, folders=None):
     jobs = [build_job(student, submissions / student / assignment, compiled, secret, limits, run, use_sandbox)
             for student in students]
     # On Dask the workers' sandboxes are not known here: each result says how it was contained.
@@ -151,7 +167,8 @@ def _grade_in_run(run, root, assignment, submissions, out, db_url, workers, secr
                 late = lateness.assess(config, gradebook, assignment, result.student_id,
                                        submissions / result.student_id / assignment, result.score)
                 late_by_student[result.student_id] = late
-                write_outputs(result, assignment, compiled, out, workspace, late)
+                write_outputs(result, assignment, compiled, out, workspace, late, folders,
+                              submissions / result.student_id / assignment)
                 # A kept result the gradebook already holds needs no writing (an unchanged re-run of
                 # 1,000 a1 submissions spent 16 of its 17 s rewriting the same scores).
                 if recorded.get(result.student_id) != gradebook_state(result, late):
@@ -336,19 +353,30 @@ def record_in_gradebook(gradebook, assignment, notebook_id, result, late=None):
     gradebook.db.commit()
 
 
-def write_outputs(result, assignment, compiled, out, workspace, late=None):
+def write_outputs(result, assignment, compiled, out, workspace, late=None, folders=None, submission=None):
     """The student's feedback page (rendered by the job with nbgrader's feedback template and
     hidden-test filters, or, when the notebook could not be run, a short page saying why) and
-    the autograded notebook in nbgrader's layout (workspace/autograded/<student>/<assignment>/).
+    the autograded notebook in nbgrader's layout (workspace/autograded/<student>/<assignment>/);
+    with `folders` (a NbgraderFolders), both also where nbgrader's commands read them, beside the
+    `submission` folder's timestamp.txt and submission_secret.txt.
     """
     target = out / "feedback" / result.student_id / f"{assignment}.html"
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
-        target.write_text(with_deadline(result.feedback_html or _plain_feedback(assignment, result), result, late),
-                          errors="replace")
+        page = with_deadline(result.feedback_html or _plain_feedback(assignment, result), result, late)
+        target.write_text(page, errors="replace")
     except (OSError, ValueError) as error:  # one student's page never stops the run
-        target.write_text(_plain_feedback(assignment, result, f"its page could not be written: {error}"),
-                          errors="replace")
+        page = _plain_feedback(assignment, result, f"its page could not be written: {error}")
+        target.write_text(page, errors="replace")
+    if folders is not None:
+        try:
+            problems = folders.write(result.student_id, assignment, compiled.notebook, result.notebook, page,
+                                     submission)
+        except (OSError, ValueError) as error:
+            problems = [f"not written ({error})"]
+        if problems:
+            print(f"warning: {result.student_id}'s results in {folders.coursedir.root}'s autograded/ and "
+                  f"feedback/: {'; '.join(problems)}", file=sys.stderr)
     if result.notebook is not None:
         folder = workspace / "autograded" / result.student_id / assignment
         folder.mkdir(parents=True, exist_ok=True)
