@@ -1,5 +1,5 @@
 # The two commands a newcomer needs: `make lab` and `make test`.
-# Instructors also use `make release` and `make grade`.
+# Instructors also use `make release`, `make grade` and `make serve` (instant feedback).
 
 PYTHON ?= python3
 VENV   := .venv
@@ -14,7 +14,7 @@ TEST_JOBS ?= 2
 # optional: WORKERS=N or SCHEDULER=<Dask scheduler address>, DB=<SQLAlchemy URL>, SECRET=<secret file>,
 #           GRADE_ARGS="--cell-seconds 90 ..." (limits for this run: python -m autograder grade --help)
 
-.PHONY: lab course test release grade sandbox clean-venv
+.PHONY: lab course serve test release grade sandbox clean-venv
 
 # (Re)build the virtual environment whenever requirements.txt or pyproject.toml changes.
 $(STAMP): requirements.txt pyproject.toml
@@ -41,6 +41,11 @@ course:
 lab: $(STAMP) course
 	cd "$(LAB_ROOT)" && "$(CURDIR)/$(BIN)/python" "$(CURDIR)/scripts/lab.py" --ServerApp.root_dir="$(LAB_ROOT)" \
 		--LabApp.default_url=/lab/tree/course $(ROOT_FLAG) $(LAB_ARGS)
+
+# Instant feedback beside `make lab`: grade each attempt students submit to the exchange as it
+# arrives and release its feedback (SERVE_ARGS="--max-per-day 5 ...": python -m autograder serve --help).
+serve: $(STAMP) sandbox course
+	cd "$(LAB_ROOT)" && "$(CURDIR)/$(BIN)/python" -m autograder serve $(SERVE_ARGS)
 
 test: $(STAMP)
 	bash scripts/install-system-packages.sh

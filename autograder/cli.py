@@ -1,5 +1,6 @@
 """Command line: `python -m autograder release A`, `python -m autograder grade A ...`,
-`python -m autograder export --format canvas|moodle --out FILE` and `python -m autograder clean`."""
+`python -m autograder serve` (instant feedback), `python -m autograder export --format
+canvas|moodle --out FILE` and `python -m autograder clean`."""
 import argparse
 import sys
 import time
@@ -70,6 +71,25 @@ def build_parser():
     extend.add_argument("--hours", type=float, required=True, help="the extension, in hours (e.g. 48)")
     extend.add_argument("--db", default=None, help="gradebook SQLAlchemy URL (default: gradebook.db in the course root)")
 
+    serve = commands.add_parser("serve", help="instant feedback: grade each attempt students submit to nbgrader's "
+                                              "exchange as it arrives, and release its feedback for fetch_feedback "
+                                              "(the gradebook is not touched)")
+    serve.add_argument("--assignment", action="append", default=None, metavar="A",
+                       help="serve only A (repeatable; default: every assignment in source/)")
+    serve.add_argument("--max-per-day", type=int, default=None, metavar="N",
+                       help="graded attempts per student and assignment per day (UTC); later ones get a page "
+                            "saying so (default: c.Autograder.serve_attempts_per_day, else no limit)")
+    serve.add_argument("--workers", type=int, default=None, help="attempts graded at once (default as for grade)")
+    serve.add_argument("--interval", type=float, default=2.0, help="seconds between looks at the inbound folder")
+    serve.add_argument("--state", type=Path, default=None,
+                       help="the service's folder: served.jsonl (each attempt handled, once) and serve.log "
+                            "(default: serve/ in the course root)")
+    serve.add_argument("--once", action="store_true",
+                       help="handle the attempts waiting now (and any arriving meanwhile), then stop")
+    serve.add_argument("--secret-file", type=Path, default=None, help="course secret (default: course.secret)")
+    serve.add_argument("--unsandboxed-i-trust-every-submission", dest="unsandboxed", action="store_true",
+                       help="run student code WITHOUT the bubblewrap sandbox (see grade --help)")
+
     export = commands.add_parser("export", help="write the gradebook's grades (late penalties applied, 0 "
                                                 "where nothing was submitted) as Canvas's or Moodle's "
                                                 "grade-import CSV")
@@ -123,6 +143,15 @@ def main(argv=None):
             from .lateness import extend
             print(extend(root, args.db or f"sqlite:///{root / 'gradebook.db'}", args.assignment, args.student,
                          args.hours))
+        elif args.command == "serve":
+            from .serve import Service
+            if args.workers is not None and args.workers < 1:
+                raise CourseError("--workers must be at least 1")
+            service = Service(root, args.assignment, args.state, args.max_per_day, args.workers, args.interval,
+                              args.secret_file, use_sandbox=not args.unsandboxed)
+            counts = service.run(once=args.once)
+            print(f"served: {counts['graded']} attempts graded, {counts['refused']} refused "
+                  f"(log: {service.state / 'serve.log'})")
         elif args.command == "export":
             from .export import export_grades
             out, students, assignments = export_grades(

@@ -150,34 +150,10 @@ class LinkSafeCollect(ExchangeCollect):
         self.log.info("Collected %s of regular files for %s", size(copied), student)
 
     def _leave_out(self, relative, st):
-        """nbgrader's CourseDirectory.ignore, include and max_file_size, as its collect applies them."""
-        name = relative.rsplit("/", 1)[-1]
-        if _matches(name, self.coursedir.ignore):
-            return "matches CourseDirectory.ignore"
-        if stat.S_ISREG(st.st_mode):
-            if self.coursedir.include and not _matches(name, self.coursedir.include):
-                return "not matched by CourseDirectory.include"
-            if self.coursedir.max_file_size and st.st_size > 1000 * self.coursedir.max_file_size:
-                return f"{size(st.st_size)}: over CourseDirectory.max_file_size"
-        return None
+        return collect_leave_out(self.coursedir, relative, st)
 
     def _check_timestamp(self, dest):
-        """A timestamp.txt nbgrader cannot read stops later `collect --update` runs for every
-        student and the student's autograde: it is left out (and named), like a link."""
-        path = dest / "timestamp.txt"
-        if not path.is_file():
-            return []
-        raw = path.read_bytes()   # our own copy, a regular file
-        try:
-            if len(raw) > SMALL_FILE_BYTES:
-                raise ValueError("too long")
-            text = raw.decode("utf-8").strip()
-            if text:
-                parse_utc(text)
-            return []
-        except (ValueError, OverflowError):
-            path.unlink()
-            return [f"timestamp.txt (not a time nbgrader can read: {printable(raw[:40].decode('utf-8', 'replace'))!r})"]
+        return drop_unreadable_timestamp(dest)
 
     def _make_groupshared(self, dest):
         # What nbgrader's do_copy does for a groupshared course (dest holds no links: we made it).
@@ -300,6 +276,40 @@ class LinkSafeReleaseFeedback(ExchangeReleaseFeedback):
             return None, f"is over {SMALL_FILE_BYTES} bytes"
         text = raw.decode("utf-8", "replace").replace("\r\n", "\n").replace("\r", "\n")   # open()'s text mode
         return (text, None) if text else (None, "is empty")
+
+
+def collect_leave_out(coursedir, relative, st):
+    """Why collect leaves `relative` out (nbgrader's CourseDirectory.ignore, include and
+    max_file_size, as its collect applies them), or None. `python -m autograder serve` copies
+    attempts by the same rule, so an attempt graded on submission and after collect is the same."""
+    name = relative.rsplit("/", 1)[-1]
+    if _matches(name, coursedir.ignore):
+        return "matches CourseDirectory.ignore"
+    if stat.S_ISREG(st.st_mode):
+        if coursedir.include and not _matches(name, coursedir.include):
+            return "not matched by CourseDirectory.include"
+        if coursedir.max_file_size and st.st_size > 1000 * coursedir.max_file_size:
+            return f"{size(st.st_size)}: over CourseDirectory.max_file_size"
+    return None
+
+
+def drop_unreadable_timestamp(dest):
+    """A timestamp.txt nbgrader cannot read stops later `collect --update` runs for every
+    student and the student's autograde: it is removed from the copy `dest` (and named), like a link."""
+    path = Path(dest) / "timestamp.txt"
+    if not path.is_file():
+        return []
+    raw = path.read_bytes()   # our own copy, a regular file
+    try:
+        if len(raw) > SMALL_FILE_BYTES:
+            raise ValueError("too long")
+        text = raw.decode("utf-8").strip()
+        if text:
+            parse_utc(text)
+        return []
+    except (ValueError, OverflowError):
+        path.unlink()
+        return [f"timestamp.txt (not a time nbgrader can read: {printable(raw[:40].decode('utf-8', 'replace'))!r})"]
 
 
 def copy_other_files(converter, assignment_id, student_id):
