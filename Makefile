@@ -49,7 +49,7 @@ serve: $(STAMP) sandbox course
 
 test: $(STAMP)
 	bash scripts/install-system-packages.sh
-	$(BIN)/python -m pytest -n $(TEST_JOBS) --dist loadfile
+	$(BIN)/python -m pytest -n $(TEST_JOBS) --dist loadfile --durations=25
 
 release: $(STAMP)
 	$(BIN)/python -m autograder release $(ASSIGNMENT)

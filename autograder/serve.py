@@ -86,6 +86,7 @@ class Exchange:
         self.root = Path(root)
         self.course_id = coursedir.course_id
         self.inbound = self.root / self.course_id / "inbound"
+        self.groupshared = coursedir.groupshared
 
     def attempts(self):
         """Names in the inbound folder (refused wholesale if it, or the course folder, is a link)."""
@@ -96,6 +97,10 @@ class Exchange:
             if not stat.S_ISDIR(st.st_mode):
                 raise CourseError(f"refusing to read {path}: it is {kind_of(st.st_mode)}, not a folder "
                                   "(someone replaced it); make it again with nbgrader release_assignment")
+            # Students may write in the exchange's root: a course folder one of them made first is theirs.
+            if not self.groupshared and st.st_uid != os.geteuid():
+                raise CourseError(f"refusing to serve from {path}: it belongs to user id {st.st_uid}, not to you "
+                                  f"({os.geteuid()}); if instructors share the course, set CourseDirectory.groupshared")
         return sorted(os.listdir(self.inbound))
 
     def copy(self, attempt, target, coursedir):

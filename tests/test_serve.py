@@ -4,6 +4,7 @@ submit with `nbgrader submit`, the service grades each attempt once and releases
 the same attempt after `nbgrader collect` (same inputs, same verdicts); a restart grades nothing
 twice; attempts past the day's limit, and attempts planted as links, are refused and logged.
 """
+import html
 import json
 import os
 import re
@@ -111,7 +112,8 @@ def test_the_page_is_the_one_make_grade_writes_for_the_same_attempt(served, tmp_
         assert without_banner(next(iter(served["pages"][student].values()))) == ours, student
     bob = (tmp_path / "out" / "feedback" / "bob" / f"{ASSIGNMENT}.html").read_text()
     # Results on per-student inputs are shown: other seeds would have given other numbers.
-    assert re.search(r"returned \d\.\d{9}, expected \d\.\d{9}", bob)
+    text = html.unescape(re.sub(r"<[^>]+>", "", bob))
+    assert re.search(r"returned -?\d[-\d.e+]*, expected -?\d[-\d.e+]*", text)
 
 
 def test_attempts_past_the_daily_limit_get_a_page_saying_so(served):
@@ -139,3 +141,16 @@ def test_bad_settings_are_refused_in_one_line(served):
     assert parse_attempt("bob+a1+2026")[0].student == "bob"
     assert "not a plain id" in parse_attempt("=cmd+a1+2026-12-01 10:00:00 UTC+ab")[1]
     assert "is not <student>" in parse_attempt("no-plus-signs")[1]
+
+
+def test_a_course_folder_a_student_made_first_is_refused(served):
+    """The exchange's root is writable by every student: one could make the course's folder
+    before the instructor's first release, and own what is read and written there."""
+    course_folder = served["exchange"] / COURSE_ID
+    st = os.lstat(course_folder)
+    os.chown(course_folder, 4242, 4242)
+    try:
+        with pytest.raises(CourseError, match="belongs to user id 4242"):
+            service(served["course"]).run(once=True)
+    finally:
+        os.chown(course_folder, st.st_uid, st.st_gid)
