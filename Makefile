@@ -14,7 +14,7 @@ TEST_JOBS ?= 2
 # optional: WORKERS=N or SCHEDULER=<Dask scheduler address>, DB=<SQLAlchemy URL>, SECRET=<secret file>,
 #           GRADE_ARGS="--cell-seconds 90 ..." (limits for this run: python -m autograder grade --help)
 
-.PHONY: lab course serve test release grade sandbox clean-venv
+.PHONY: lab course serve site test release grade sandbox clean-venv
 
 # (Re)build the virtual environment whenever requirements.txt or pyproject.toml changes.
 $(STAMP): requirements.txt pyproject.toml
@@ -46,6 +46,12 @@ lab: $(STAMP) course
 # arrives and release its feedback (SERVE_ARGS="--max-per-day 5 ...": python -m autograder serve --help).
 serve: $(STAMP) sandbox course
 	cd "$(LAB_ROOT)" && "$(CURDIR)/$(BIN)/python" -m autograder serve $(SERVE_ARGS)
+
+# The course as a static website in _site/html (lectures executed, assignments as students get them);
+# offline, and executed notebooks are cached in .site-cache, so a rebuild runs only what changed.
+SITE_OUT ?= _site
+site: $(STAMP)
+	$(BIN)/sphinx-build -W --keep-going -q -b html -c site -d "$(SITE_OUT)/doctrees" . "$(SITE_OUT)/html"
 
 test: $(STAMP)
 	bash scripts/install-system-packages.sh
