@@ -351,3 +351,155 @@ def test_each_mistake_loses_its_own_points_and_is_named(graded, student, test, w
 def test_in_process_judging_agrees_with_the_pipeline(graded):
     results, base = graded
     assert_in_process_agrees(results, base, ASSIGNMENT, MISTAKES)
+
+
+# --- review of the overflow change (e4a5a77): each finding's regression, judged in process -------------
+
+def _verdict(grade_id, implementations, seed):
+    """The grader's verdict on one hidden test for the solution with `implementations` put in its place,
+    the calls made by the kernel's own code (as judge_in_process makes them)."""
+    import numpy as np
+
+    from autograder.verdict import judge, run_reference
+    from submissions import _compiled, kernel_payload
+    compiled, namespaces = _compiled(ASSIGNMENT)
+    spec, namespace = compiled.tests[grade_id], namespaces[grade_id]
+    reference = run_reference(namespace, spec.hidden, seed)
+    with np.errstate(all="ignore"):
+        payload = kernel_payload(reference, {**namespace, **implementations})
+    return judge(grade_id, spec.points, namespace, spec.hidden, seed, payload, reference=reference)
+
+
+def _sigma_from_exp(z):
+    import numpy as np
+    return np.exp(z) / (1 + np.exp(z))
+
+
+def _sigma_stable(z):
+    import numpy as np
+    with np.errstate(over="ignore"):
+        return 1 / (1 + np.exp(-z))
+
+
+def _d_sigma_from_overflowing_sigma(z):
+    s = _sigma_from_exp(z)
+    return s * (1 - s)
+
+
+@pytest.mark.parametrize("implementations", [{"sigma": _sigma_from_exp},
+                                             {"sigma": _sigma_from_exp, "d_sigma": _d_sigma_from_overflowing_sigma}],
+                         ids=["sigma", "d_sigma_through_sigma"])
+def test_a3_nan_where_exp_overflows_is_told_as_nan_with_its_z(implementations):
+    """Where e^(±z) overflows, a NaN answer is told as NaN at an index and its z, never as "off by" a tiny
+    number (the plain comparison leaves NaN out of its gap and reported 5e-318 there): also where no
+    registered mistake is named (d_sigma = s(1 - s) through an overflowing sigma)."""
+    for seed in range(3):
+        lost = [c for c in _verdict("test_sigma", implementations, seed).cases if not c.passed]
+        assert lost and all("overflows" in c.label for c in lost), [c.label for c in lost]
+        for case in lost:
+            assert "returned nan at index" in case.message and "where z = " in case.message, case.message
+            assert "not finite" in case.message and "off by" not in case.message, case.message
+
+
+def _backpropagate_slope_zero_below(threshold):
+    """Honest backpropagation whose σ' is set to 0 below z = threshold (an overflow guard taken too far)."""
+    import numpy as np
+
+    def slope(z):
+        s = _sigma_stable(z)
+        return np.where(z < threshold, 0.0, s * (1 - s))
+
+    def backpropagate(weights, biases, x, y):
+        activations, zs = [x], []
+        for W, b in zip(weights, biases):
+            zs.append(W @ activations[-1] + b)
+            activations.append(_sigma_stable(zs[-1]))
+        delta = 2 / x.shape[1] * (activations[-1] - y) * slope(zs[-1])
+        dW, db = [None] * len(weights), [None] * len(weights)
+        for layer in range(len(weights) - 1, -1, -1):
+            dW[layer] = delta @ activations[layer].T
+            db[layer] = delta.sum(axis=1, keepdims=True)
+            if layer:
+                delta = (weights[layer].T @ delta) * slope(zs[layer - 1])
+        return dW, db
+    return backpropagate
+
+
+def test_a3_backpropagation_that_loses_the_switched_off_entries_is_not_called_a_numerical_gradient():
+    """Backpropagation with σ' set to 0 below z = -25 gets every ordinary entry right to rounding and loses
+    only the switched-off neuron's tiny entries (z near -31). That is no numerical gradient: the check's
+    message points at σ' for very negative z instead, and the numerical-gradient mistake (matched on any
+    near-right gradient there, its tolerance being far above those entries) says so too."""
+    told = 0
+    for seed in range(4):   # where the weights reading the neuron carry most of the tiny entries, it passes
+        verdict = _verdict("test_backpropagate", {"backpropagate": _backpropagate_slope_zero_below(-25.0)}, seed)
+        lost = [c for c in verdict.cases if not c.passed]
+        assert all("switched off" in c.label for c in lost), (seed, [c.label for c in lost])
+        for case in lost:
+            told += 1
+            assert "right to rounding" in case.message and "a σ' set to 0" in case.message, case.message
+            assert "signature of a numerical gradient" not in case.message, case.message
+            assert case.mistake is None or "a σ' set to 0" in case.mistake, case.mistake
+    assert told >= 2, told
+
+
+def test_a3_a_numerical_gradient_is_still_told_it_is_one():
+    """The other side of the line drawn at 1e-12: central differences (h = 1e-5, not the registered 1e-6) get
+    ordinary entries right only to about 1e-10, and are told it is a numerical gradient."""
+    import numpy as np
+
+    def central(weights, biases, x, y, h=1e-5):
+        def cost_of(ws, bs):
+            a = x
+            for W, b in zip(ws, bs):
+                a = _sigma_stable(W @ a + b)
+            return np.sum((a - y) ** 2) / x.shape[1]
+        grads = []
+        for kind, params in (("W", weights), ("b", biases)):
+            for layer, P in enumerate(params):
+                grad = np.zeros(P.shape)
+                for i in np.ndindex(P.shape):
+                    up, down = [p.copy() for p in params], [p.copy() for p in params]
+                    up[layer][i] += h
+                    down[layer][i] -= h
+                    grad[i] = ((cost_of(up, biases) - cost_of(down, biases)) if kind == "W" else
+                               (cost_of(weights, up) - cost_of(weights, down))) / (2 * h)
+                grads.append(grad)
+        return grads[:len(weights)], grads[len(weights):]
+    for seed in range(2):
+        off = [c for c in _verdict("test_backpropagate", {"backpropagate": central}, seed).cases
+               if "switched off" in c.label][0]
+        assert not off.passed and "signature of a numerical gradient" in off.message, off.message
+
+
+def _backpropagate_with_inf(weights, biases, x, y):
+    """Right, but inf in the entries of the first layer's neuron with the lowest bias (the saturated one)."""
+    import numpy as np
+    dW, db = _backpropagate_slope_zero_below(-np.inf)(weights, biases, x, y)
+    lowest = int(np.argmin(biases[0][:, 0]))
+    dW[0][lowest], db[0][lowest] = np.inf, -np.inf
+    return dW, db
+
+
+def test_a3_saturated_inf_is_told_as_nan_or_inf_without_other_numerical_derivatives():
+    """inf (not NaN) in the saturated neuron's entries is told as "NaN or inf"; the causes named are the raw
+    e^(-z) and the complex step through e^(-z), not "other numerical" derivatives (finite differences give
+    finite values there)."""
+    saturated = [c for c in _verdict("test_backpropagate", {"backpropagate": _backpropagate_with_inf}, 0).cases
+                 if "saturated" in c.label][0]
+    assert not saturated.passed and saturated.message.startswith("NaN or inf in exactly"), saturated.message
+    assert "or other numerical" not in saturated.message and "written with e^(-z)" in saturated.message
+
+
+@pytest.mark.parametrize("grade_id", ["test_sigma", "test_backpropagate"])
+def test_a3_grading_prints_no_numpy_warnings_in_the_grader(grade_id):
+    """The reference and every registered mistake run in the grader at z beyond ±709.78 by design (e^(±z)
+    overflows there), and the checks judge a student's inf: none of it may reach the grader's log as a
+    RuntimeWarning."""
+    import warnings
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _verdict(grade_id, {}, 0)
+        _verdict(grade_id, {} if grade_id == "test_sigma" else
+                 {"backpropagate": _backpropagate_with_inf}, 0)
+    assert not [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]

@@ -293,6 +293,17 @@ def d_sigma_by_pair(z):
         return 1.0 / (1.0 + np.exp(-z)) / (1.0 + np.exp(z))
 
 
+def sigma_by_logaddexp(z):
+    """σ(z) = exp(-log(1 + e^(-z))), the log-sum-exp form: never overflows."""
+    return np.exp(-np.logaddexp(0.0, -np.asarray(z, dtype=float)))
+
+
+def d_sigma_by_logaddexp(z):
+    """σ'(z) = exp(-z - 2 log(1 + e^(-z))): never overflows."""
+    z = np.asarray(z, dtype=float)
+    return np.exp(-z - 2.0 * np.logaddexp(0.0, -z))
+
+
 def backpropagate_with_tanh_sigma(weights, biases, x, y):
     """Backpropagation with σ written with tanh and σ' = s(1 - s) from it: on the switched-off neuron
     (z near -31) its tiny entries are off by up to a few per cent, rounding in 1 + tanh(z/2)."""
@@ -979,8 +990,8 @@ ALTERNATIVES = {
                                            ("classify_stationary_point", classify_one_by_one_too)],
     },
     "a3_backpropagation": {
-        "test_sigma": [("sigma", sigma_two_branch), ("sigma", sigma_by_tanh),
-                       ("d_sigma", d_sigma_by_cosh), ("d_sigma", d_sigma_by_pair)],
+        "test_sigma": [("sigma", sigma_two_branch), ("sigma", sigma_by_tanh), ("sigma", sigma_by_logaddexp),
+                       ("d_sigma", d_sigma_by_cosh), ("d_sigma", d_sigma_by_pair), ("d_sigma", d_sigma_by_logaddexp)],
         "test_feed_forward": [("feed_forward", feed_forward_by_loop)],
         "test_cost": [("cost", cost_by_norm)],
         "test_backpropagate": [("backpropagate", backpropagate_with_einsum),
