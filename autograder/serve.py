@@ -241,7 +241,7 @@ class Service:
             if self.ledger.graded_today(attempt.student, attempt.assignment, day) + pending >= self.max_per_day:
                 return self._refuse(name, attempt, f"over the limit of {self.max_per_day} graded attempts per "
                                     f"day at {attempt.assignment}: try again tomorrow (UTC)", counts)
-        folder = self.state / "attempts" / hashlib.sha256(name.encode()).hexdigest()[:20] / attempt.student / \
+        folder = self.state / "attempts" / hashlib.sha256(os.fsencode(name)).hexdigest()[:20] / attempt.student / \
             attempt.assignment
         if folder.parent.parent.exists():
             shutil.rmtree(folder.parent.parent)   # a copy left by a service that stopped mid-attempt
@@ -300,7 +300,7 @@ class Service:
         page saying so (so the student learns why no feedback came)."""
         released = None
         if answer and attempt is not None and attempt.assignment in self.compiled:
-            with_secret = self.state / "refused" / hashlib.sha256(name.encode()).hexdigest()[:20] / attempt.student / \
+            with_secret = self.state / "refused" / hashlib.sha256(os.fsencode(name)).hexdigest()[:20] / attempt.student / \
                 attempt.assignment
             try:
                 self.exchange.copy(attempt, with_secret, self.coursedir)
