@@ -16,6 +16,9 @@ nbgrader_config.py plugs two pieces into nbgrader's configurable Autograde conve
 """
 import atexit
 import functools
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -73,27 +76,67 @@ def refusal(config):
 
 
 def refuse_before_touching_anything():
-    """Patch nbgrader's Autograde.start to fail closed before it converts anything: once converting,
-    nbgrader removes a student's earlier autograded notebook (with --force, or when the submission
-    is newer) and, when grading fails, the new one too. Applied once per process from
-    nbgrader_config.py."""
+    """Patch nbgrader's Autograde so that our error loses no student's notebook. Applied once per
+    process from nbgrader_config.py.
+
+    * start fails closed before it converts anything when no sandbox works: once converting, nbgrader
+      removes a student's earlier autograded notebook (with --force, which Formgrader's Autograde
+      button always passes, or when the submission is newer) and, when grading fails, the new one too.
+    * When grading a student fails anyway (our grader raised), nbgrader has already removed that
+      student's earlier autograded folder, and the gradebook still holds its grades: the folder is
+      kept aside before nbgrader removes it and put back (restore_failed)."""
     from nbgrader.converters import Autograde
     from nbgrader.converters.base import NbGraderException
 
     original = Autograde.start
     if getattr(original, "fails_closed", False):
         return
+    original_init_destination = Autograde.init_destination
+
+    def init_destination(self, assignment_id, student_id):
+        kept = getattr(self, "_kept_autograded", None)
+        dest = Path(os.path.normpath(self._format_dest(assignment_id, student_id)))
+        if kept is not None and dest not in kept and dest.is_dir() and not dest.is_symlink():
+            aside = Path(tempfile.mkdtemp(prefix="autograded-kept-")) / dest.name
+            shutil.copytree(dest, aside, symlinks=True)
+            kept[dest] = aside
+        return original_init_destination(self, assignment_id, student_id)
 
     def start(self):
         why = refusal(self.config)
         if why is not None:
             self.log.error(why)
             raise NbGraderException(why)
-        return original(self)
+        self._kept_autograded = {}
+        try:
+            return original(self)
+        finally:
+            kept, self._kept_autograded = self._kept_autograded, None
+            restore_failed(kept, self.log)
 
     start.fails_closed = True
     start.__doc__ = original.__doc__
+    init_destination.__doc__ = original_init_destination.__doc__
+    Autograde.init_destination = init_destination
     Autograde.start = start
+
+
+def restore_failed(kept, log):
+    """Put back each autograded folder (or notebook) that nbgrader removed because grading that
+    student failed: {folder: its copy from before}. A folder graded again is there, new: its copy
+    is dropped."""
+    for dest, aside in kept.items():
+        try:
+            if not dest.exists():
+                shutil.copytree(aside, dest, symlinks=True)
+                log.warning("Grading failed: restored the earlier autograded %s", dest)
+            else:   # one notebook graded (--notebook): nbgrader removed only that one
+                for notebook in aside.glob("*.ipynb"):
+                    if not (dest / notebook.name).exists():
+                        shutil.copy2(notebook, dest / notebook.name)
+                        log.warning("Grading failed: restored the earlier autograded %s", dest / notebook.name)
+        finally:
+            shutil.rmtree(aside.parent, ignore_errors=True)
 
 
 class OverwriteCellsQuietly(OverwriteCells):
