@@ -5,6 +5,7 @@ tests/test_calckit.py) from the ipywidgets wiring that calls it.
 """
 from .descent import DescentExplorer, descent_explorer, descent_path, newton_path
 from .deformation import MAPS, DeformationExplorer, deformation_explorer
+from .figures import OKABE_ITO, describe  # sets the course's figure style; alt text for figures
 from .functions import EXAMPLES, Example, get_example
 from .gradient import GradientExplorer, gradient_explorer
 from .graphs import plot_error_valley, plot_function_and_derivative, plot_secants_to_tangent
@@ -37,6 +38,7 @@ from .surfaces import SURFACES, Surface, get_surface
 from .taylor import SERIES, TaylorExplorer, TaylorSurfaceExplorer, taylor_explorer, taylor_surface_explorer
 
 __all__ = [
+    "OKABE_ITO", "describe",
     "EXAMPLES", "Example", "get_example",
     "plot_function_and_derivative", "plot_secants_to_tangent", "plot_error_valley",
     "SecantExplorer", "secant_explorer", "secant_slope",

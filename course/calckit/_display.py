@@ -52,15 +52,16 @@ class LiveFigure:
         return buffer.getvalue()
 
 
-def figure_widget(explorer, controls, readout=None):
+def figure_widget(explorer, controls, readout=None, alt=None):
     """Return a VBox that calls `explorer.update(**values)` whenever a control moves.
 
     `explorer.live` is its LiveFigure; `readout(result)` turns the numbers that
-    `update` returns into HTML shown under the plot.
+    `update` returns into HTML shown under the plot. `alt` says in words what the plot
+    shows, for whoever cannot see it (see `plot_image`).
     """
     import ipywidgets as widgets  # here, so the numerics and tests need no widget stack
 
-    image = widgets.Image(format="png")
+    image = plot_image(alt)
     text = widgets.HTML()
 
     def refresh(_change=None):
@@ -73,6 +74,32 @@ def figure_widget(explorer, controls, readout=None):
         control.observe(refresh, names="value")
     refresh()
     return widgets.VBox([widgets.HBox(list(controls.values())), image, text])
+
+
+_IMAGE = None
+
+
+def plot_image(alt, **options):
+    """The Image a widget draws into, with `alt` as its text alternative.
+
+    ipywidgets' Image has no alt attribute; its tooltip becomes the <img>'s title, which is the
+    image's accessible name when it has no alt (and a hover tip for everyone). The numbers
+    themselves are in the HTML readout under each plot, which a screen reader reads as text.
+    """
+    global _IMAGE
+    import ipywidgets as widgets
+    from traitlets import Unicode
+
+    if not alt:
+        raise ValueError("a widget's plot needs a text alternative (alt) saying what it shows")
+    if _IMAGE is None:
+        class DescribedImage(widgets.Image):
+            """An Image whose tooltip works: ipywidgets 8's front end (DOMWidgetView.updateTooltip)
+            reads the model's `description`, which Image lacks, and without one a tooltip makes
+            the view fail to render ("Cannot read properties of undefined (reading 'length')")."""
+            description = Unicode("").tag(sync=True)
+        _IMAGE = DescribedImage
+    return _IMAGE(format="png", tooltip=alt, **options)
 
 
 def _show_figures_inline():

@@ -153,6 +153,11 @@ class DeformationExplorer:
                 "predicted": predicted, "ratio": measured / predicted if predicted else np.nan}
 
 
+ALT = ("Left: a grid in the plane before the map, with one small cell highlighted. Right: the grid and the "
+       "cell after the map, coloured by det J (see the colour bar). The two areas and their ratio are in the "
+       "text below.")
+
+
 def deformation_explorer(mapping="polar"):
     """Shrink the highlighted cell and watch area after / area before approach |det J|."""
     import ipywidgets as widgets
@@ -164,7 +169,7 @@ def deformation_explorer(mapping="polar"):
         "size": widgets.FloatLogSlider(value=0.1, base=10, min=-3, max=-0.7, step=0.05, description="cell size"),
         "mapping": widgets.Dropdown(options=list(MAPS), value=mapping, description="map"),
     }
-    return figure_widget(_Fractions(explorer), controls, _readout)
+    return figure_widget(_Fractions(explorer), controls, _readout, alt=ALT)
 
 
 class _Fractions:

@@ -179,6 +179,10 @@ class DescentExplorer:
         return r
 
 
+ALT = ("Contour map of f(x, y) with two paths from the same start: gradient descent (dots joined by a solid "
+       "line) and Newton's method (squares, dashed line). Where each path ends is in the text below.")
+
+
 def descent_explorer(surface=QUADRATIC_BOWL):
     """Slide the learning rate: too small crawls, too large zig-zags and then runs away."""
     import ipywidgets as widgets
@@ -190,4 +194,4 @@ def descent_explorer(surface=QUADRATIC_BOWL):
         "steps": widgets.IntSlider(value=30, min=1, max=200, description="steps"),
         "surface": widgets.Dropdown(options=list(SURFACES), value=surface, description="f(x, y)"),
     }
-    return figure_widget(explorer, controls, descent_readout)
+    return figure_widget(explorer, controls, descent_readout, alt=ALT)

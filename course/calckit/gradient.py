@@ -160,6 +160,11 @@ def describe(r):
     return text
 
 
+ALT = ("Left: the surface f(x, y) in 3-D with the point (x₀, y₀) on it. Right: its contour map with the "
+       "gradient at the point as an arrow, pointing uphill across the contours, and the contour through the "
+       "point as a dashed line. The gradient's value is in the text below.")
+
+
 def gradient_explorer(surface="hill and hole", x0=0.5, y0=0.5):
     """Move the point and watch the gradient: it points uphill, across the contours."""
     import ipywidgets as widgets
@@ -172,4 +177,4 @@ def gradient_explorer(surface="hill and hole", x0=0.5, y0=0.5):
                                   description="y₀"),
         "surface": widgets.Dropdown(options=list(SURFACES), value=surface, description="f(x, y)"),
     }
-    return figure_widget(explorer, controls, describe)
+    return figure_widget(explorer, controls, describe, alt=ALT)

@@ -1,15 +1,17 @@
 """Static plots for the lectures: ordinary matplotlib figures, so that a page rendered without a
-kernel still shows them. Colours are Okabe and Ito's colour-blind-safe palette, and every line is
-told apart by its style or marker too, not only its colour."""
+kernel still shows them. Colours are Okabe and Ito's colour-blind-safe palette (calckit.figures),
+every line is told apart by its style or marker too, not only its colour, and every figure carries
+a text alternative (`describe`) saying what it shows."""
 import numpy as np
 
 from matplotlib.figure import Figure
+from .figures import BLACK, BLUE, GREEN, ORANGE, PURPLE, SKY, VERMILLION, describe
 from .functions import get_example
 from .secant import secant_slope
 
-# Okabe & Ito (2008), "Color Universal Design": distinguishable with every common colour-vision deficiency.
-BLACK, ORANGE, SKY, GREEN, BLUE, VERMILLION, PURPLE = (
-    "#000000", "#E69F00", "#56B4E9", "#009E73", "#0072B2", "#D55E00", "#CC79A7")
+
+def _interval(xlim):
+    return f"from x = {xlim[0]:g} to {xlim[1]:g}"
 
 
 def plot_function_and_derivative(example="sin(x)", xlim=(-3.0, 3.0), h=1e-5):
@@ -31,7 +33,9 @@ def plot_function_and_derivative(example="sin(x)", xlim=(-3.0, 3.0), h=1e-5):
     bottom.legend()
     top.grid(alpha=0.3)
     bottom.grid(alpha=0.3)
-    return fig
+    return describe(fig, f"Two graphs sharing the x axis {_interval(xlim)}: above, f(x) = {ex.expr}; below, "
+                         f"its exact derivative as a solid line with rise-over-run estimates at h = {h:g} "
+                         f"drawn as circles, which lie on the line.")
 
 
 def plot_secants_to_tangent(example="sin(x)", x0=1.0, hs=(1.5, 0.75, 0.3), xlim=(-0.5, 3.0)):
@@ -60,7 +64,11 @@ def plot_secants_to_tangent(example="sin(x)", x0=1.0, hs=(1.5, 0.75, 0.3), xlim=
     ax.set_ylabel("$f(x)$ and the lines through $(x_0, f(x_0))$")
     ax.grid(alpha=0.3)
     ax.legend(loc="lower left", fontsize=8)
-    return fig
+    runs = ", ".join(f"{h:g}" for h in hs)
+    return describe(fig, f"The graph of f(x) = {ex.expr} {_interval(xlim)} with secant lines through x0 = {x0:g} "
+                         f"and x0 + h for h = {runs}, each in its own line style with a marker at its far "
+                         f"point, and the dashed tangent line at x0, of slope {slope0:.3f}: as h shrinks "
+                         f"the secants turn towards the tangent.")
 
 
 def plot_error_valley(example="sin(x)", x0=1.0):
@@ -92,4 +100,10 @@ def plot_error_valley(example="sin(x)", x0=1.0):
     ax.set_title(f"${ex.label}$ at $x_0 = {x0:g}$")
     ax.legend(loc="upper center", fontsize=8)
     ax.grid(alpha=0.3, which="major")
-    return fig
+    best = "; ".join(f"{name} {h:.0e}" for name, h in (("forward", h_forward), ("central", h_central))
+                     if np.isfinite(h))
+    return describe(fig, f"Log-log plot of the error of the forward (circles) and central (squares) difference "
+                         f"estimates of the derivative of {ex.expr} at x0 = {x0:g} against the step h from "
+                         f"{STEPS.min():.0e} to {STEPS.max():.0e}, with the error model's curves (dashed and "
+                         f"dash-dot): each error falls as h shrinks until rounding makes it rise again, a "
+                         f"valley whose bottom is near the model's best step (dotted lines: {best}).")

@@ -103,6 +103,11 @@ class LagrangeExplorer:
                 "lam": float(gf @ gg / (gg @ gg))}
 
 
+ALT = ("Contour map of f(x, y) with the constraint curve g = 0 (thick line) and a point on it; from the point "
+       "an arrow for the gradient of f and one for the gradient of g: f is stationary along the curve where "
+       "they are parallel. Whether they are, and λ, are in the text below.")
+
+
 def lagrange_explorer(problem="the lecture's example"):
     """Slide along the constraint: f is stationary where ∇f (red) lines up with ∇g (blue)."""
     import ipywidgets as widgets
@@ -112,7 +117,7 @@ def lagrange_explorer(problem="the lecture's example"):
         "s": widgets.FloatSlider(value=0.0, min=SLIDER[0], max=SLIDER[1], step=SLIDER[2], description="along g = 0"),
         "problem": widgets.Dropdown(options=list(PROBLEMS), value=problem, description="problem"),
     }
-    return figure_widget(explorer, controls, lagrange_readout)
+    return figure_widget(explorer, controls, lagrange_readout, alt=ALT)
 
 
 def lagrange_readout(r):

@@ -1,7 +1,7 @@
 """Widgets for Week 3: one neuron over the input plane, and a small network training live."""
 import numpy as np
 
-from ._display import LiveFigure, figure_widget
+from ._display import LiveFigure, figure_widget, plot_image
 from .network import Network, sigma
 
 
@@ -56,6 +56,13 @@ class NeuronExplorer:
                 "output_range": (float(sigma(min(corners))), float(sigma(max(corners))))}
 
 
+NEURON_ALT = ("Map of the neuron's output a = σ(w₁x₁ + w₂x₂ + b) over the (x₁, x₂) plane, coloured from 0 to 1 "
+              "(see the colour bar), with the line where a = ½ and an arrow along the weights (w₁, w₂), towards "
+              "higher output. The numbers are in the text below.")
+TRAINING_ALT = ("Left: the training data (dots) and the network's curve through them. Right: the cost against the "
+                "training step, on a log scale. The steps taken and the cost are in the text below.")
+
+
 def neuron_explorer():
     """Weights tilt and sharpen the neuron's output; the bias slides it."""
     import ipywidgets as widgets
@@ -66,7 +73,7 @@ def neuron_explorer():
         "w2": widgets.FloatSlider(value=0.5, min=-5, max=5, step=0.1, description="w₂"),
         "b": widgets.FloatSlider(value=0.0, min=-5, max=5, step=0.1, description="b"),
     }
-    return figure_widget(explorer, controls, neuron_readout)
+    return figure_widget(explorer, controls, neuron_readout, alt=NEURON_ALT)
 
 
 def neuron_readout(r):
@@ -165,12 +172,16 @@ def training_explorer(target="wave", steps_per_frame=20):
     import ipywidgets as widgets
 
     explorer = TrainingExplorer(target)
-    image = widgets.Image(format="png")
+    image = plot_image(TRAINING_ALT)
     text = widgets.HTML()
     rate = widgets.FloatLogSlider(value=2.0, base=10, min=-2, max=1.3, step=0.1, description="learning rate")
-    play = widgets.Play(value=0, min=0, max=10**9, step=1, interval=150, description="train")
-    step = widgets.Button(description=f"{steps_per_frame} steps")
-    reset = widgets.Button(description="Reset")
+    # Play's buttons are icons: the course's JupyterLab extension names them Play/Pause and Stop,
+    # and their group by this tooltip (scripts/labextensions/mvcalc-widget-a11y). Play shows no
+    # description, and a description would keep the tooltip off the page.
+    play = widgets.Play(value=0, min=0, max=10**9, step=1, interval=150,
+                        tooltip=f"training: Play runs {steps_per_frame} steps a tick until Pause")
+    step = widgets.Button(description=f"{steps_per_frame} steps", tooltip=f"train {steps_per_frame} steps")
+    reset = widgets.Button(description="Reset", tooltip="start again from step 0")
     choice = widgets.Dropdown(options=list(TARGETS), value=target, description="target")
 
     def show(result):

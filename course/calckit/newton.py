@@ -93,6 +93,10 @@ class NewtonExplorer:
         return {"iterates": xs, "stopped": stopped, "residual": float(p.f(last))}
 
 
+ALT = ("Graph of f(x) with Newton's guesses from x₀ as dots: from each guess the tangent line runs down to "
+       "the x axis, and a dotted line drops from its root to the next guess. The guesses are in the text below.")
+
+
 def newton_explorer(problem="x**2 - 2", x0=1.0):
     """Add steps one at a time and watch each tangent's root become the next guess."""
     import ipywidgets as widgets
@@ -103,7 +107,7 @@ def newton_explorer(problem="x**2 - 2", x0=1.0):
         "steps": widgets.IntSlider(value=3, min=0, max=MAX_STEPS, description="steps"),
         "problem": widgets.Dropdown(options=list(ROOT_PROBLEMS), value=problem, description="f(x)"),
     }
-    return figure_widget(explorer, controls, newton_readout)
+    return figure_widget(explorer, controls, newton_readout, alt=ALT)
 
 
 def newton_readout(r):

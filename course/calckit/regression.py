@@ -132,6 +132,12 @@ def line_fit_readout(r):
             f"+ {r['from_height']:.4g} from the height")
 
 
+LINE_FIT_ALT = ("Left: the data as dots with the least-squares line (dashed), your line (solid) with its residuals, "
+                "and your height b at the mean x (a diamond). Right: contours of chi-squared above its minimum over "
+                "the slope m and the height b, with the least-squares point (a plus) and your line (a circle). "
+                "Chi-squared and how its excess splits are in the text below.")
+
+
 def line_fit_explorer(x, y, sigma, xlabel="$x$", ylabel="$y$"):
     """Move the slope and the line's height at x̄; chi-squared is smallest on the least-squares line."""
     import ipywidgets as widgets
@@ -144,7 +150,7 @@ def line_fit_explorer(x, y, sigma, xlabel="$x$", ylabel="$y$"):
         "height": widgets.FloatSlider(value=explorer.b_best + 0.3 * explorer.b_reach, min=b_lo, max=b_hi,
                                       step=explorer.b_reach / 100, description="height b", readout_format=".4g"),
     }
-    return figure_widget(explorer, controls, line_fit_readout)
+    return figure_widget(explorer, controls, line_fit_readout, alt=LINE_FIT_ALT)
 
 
 # --- Nonlinear least squares: a Gaussian fitted to a histogram by steepest descent ---------------
@@ -338,6 +344,16 @@ def gaussian_fit_readout(r):
     return text
 
 
+def gaussian_fit_alt(gauss_newton):
+    """The text alternative of the Gaussian fit explorer's plot."""
+    newton = ", beside Gauss–Newton's path (squares, dashed line)" if gauss_newton else ""
+    newton_end = " and the one where Gauss–Newton ends (dashed line)" if gauss_newton else ""
+    return ("Left: contours of log chi-squared over the mean μ and the width σ, with the lowest point on the grid "
+            f"(a plus) and the path of steepest descent from the start (dots){newton}. Right: the histogram with "
+            f"Poisson error bars, and the Gaussian where the walk ends (solid line){newton_end}. Where the walk "
+            "ends and its chi-squared are in the text below.")
+
+
 def gaussian_fit_explorer(x, y, sigma, mu_range, sig_range, start, xlabel="$x$", aggression=0.03,
                           mu_step=0.5, sig_step=0.5, gauss_newton=False, steps=50):
     """Steepest descent on a Gaussian fit's χ²: choose the aggression (one of AGGRESSIONS) and the
@@ -357,4 +373,4 @@ def gaussian_fit_explorer(x, y, sigma, mu_range, sig_range, start, xlabel="$x$",
                                     max=sig_range[1], step=sig_step, description="start σ"),
         "steps": widgets.IntSlider(value=steps, min=1, max=300, description="steps"),
     }
-    return figure_widget(explorer, controls, gaussian_fit_readout)
+    return figure_widget(explorer, controls, gaussian_fit_readout, alt=gaussian_fit_alt(gauss_newton))

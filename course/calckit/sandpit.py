@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._display import LiveFigure
+from ._display import LiveFigure, plot_image
 
 DOMAIN = (-3.0, 3.0)
 DIFFICULTIES = ("bowl", "valley", "bumpy")
@@ -293,6 +293,12 @@ def describe(state):
     return "<br>".join(lines)
 
 
+ALT = ("The sandpit from above, x and y from -3 to 3: each probe leaves a dot coloured by its depth, the last "
+       "probe is ringed, with an arrow pointing downhill, and the phone is a star once found (or revealed). Click "
+       "the sand to probe the point under the pointer, or type x and y and press Probe; each probe's numbers "
+       "are in the text below.")
+
+
 def sandpit_game(seed=0, difficulty="bowl"):
     """Click the sand (or type x and y and press Probe) to dig; the phone is at the deepest point."""
     import ipywidgets as widgets
@@ -301,18 +307,20 @@ def sandpit_game(seed=0, difficulty="bowl"):
     view = SandpitView(seed, difficulty)
     width, _ = view.live.canvas.get_width_height()
     # Shown at its own size (not stretched to the page), so it stays sharp.
-    image = widgets.Image(format="png", layout=widgets.Layout(width=f"{width}px", cursor="crosshair"))
+    image = plot_image(ALT, layout=widgets.Layout(width=f"{width}px", cursor="crosshair"))
     readout = widgets.HTML()
     level = widgets.Dropdown(options=DIFFICULTIES, value=difficulty, description="landscape")
     seed_box = widgets.BoundedIntText(value=seed, min=0, max=10**9, description="seed",
                                       layout=widgets.Layout(width="180px"))
-    new = widgets.Button(description="New game")
+    new = widgets.Button(description="New game", tooltip="a new game from the landscape and seed chosen")
     x_box = widgets.BoundedFloatText(value=0.0, min=DOMAIN[0], max=DOMAIN[1], step=0.1, description="x",
                                      layout=widgets.Layout(width="150px"))
     y_box = widgets.BoundedFloatText(value=0.0, min=DOMAIN[0], max=DOMAIN[1], step=0.1, description="y",
                                      layout=widgets.Layout(width="150px"))
-    dig = widgets.Button(description="Probe", button_style="primary")
-    reveal = widgets.ToggleButton(description="Reveal the landscape")
+    dig = widgets.Button(description="Probe", button_style="primary", tooltip="probe at (x, y)")
+    # Its pressed state is announced by the course's JupyterLab extension (aria-pressed).
+    reveal = widgets.ToggleButton(description="Reveal the landscape",
+                                  tooltip="show or hide the landscape's contours under the sand")
 
     def show(state):
         image.value = view.live.png()

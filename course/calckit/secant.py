@@ -83,6 +83,10 @@ def secant_readout(r):
     return text + " (f″(x₀) = f‴(x₀) = 0 here: it shrinks faster than h²)"
 
 
+ALT = ("Graph of f(x) with its tangent at x₀ (dashed line) and the secant through the points at x₀ and x₀ + h "
+       "(solid line, dots): as h shrinks the secant turns into the tangent. The two slopes are in the text below.")
+
+
 def secant_explorer(example="sin(x)", x0=1.0):
     """Slide h towards 0 and watch the secant turn into the tangent."""
     import ipywidgets as widgets
@@ -95,5 +99,5 @@ def secant_explorer(example="sin(x)", x0=1.0):
         "example": widgets.Dropdown(options=list(EXAMPLES), value=example,
                                     description="f(x)"),
     }
-    return figure_widget(explorer, controls, readout=secant_readout)
+    return figure_widget(explorer, controls, readout=secant_readout, alt=ALT)
 

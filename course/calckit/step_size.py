@@ -155,6 +155,11 @@ def _best(errors):
     return float(STEPS[index]), float(errors[index])
 
 
+ALT = ("Log-log plot of the error against the step h for the forward difference (circles) and the central "
+       "difference (squares), each with its error model as a line: the error falls as h shrinks, then rises "
+       "again where round-off takes over. The best steps are in the text below.")
+
+
 def step_size_explorer(example="sin(x)", x0=1.0):
     """Choose a function and a point; find the round-off valley of each scheme."""
     import ipywidgets as widgets
@@ -164,7 +169,7 @@ def step_size_explorer(example="sin(x)", x0=1.0):
         "example": widgets.Dropdown(options=list(EXAMPLES), value=example, description="f(x)"),
         "x0": widgets.FloatSlider(value=x0, min=-2.0, max=2.0, step=0.1, description="x₀"),
     }
-    return figure_widget(explorer, controls, step_size_readout)
+    return figure_widget(explorer, controls, step_size_readout, alt=ALT)
 
 
 def step_size_readout(r):

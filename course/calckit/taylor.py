@@ -161,6 +161,11 @@ def taylor_readout(r):
             f"{r['degree'] + 1} {r['error_at_end_next']:.2e} ({consequence[r['end_trend']]}).")
 
 
+TAYLOR_ALT = ("Top: f(x) (solid line) and its Taylor polynomial of degree n about a (dashed line, a dot at a), "
+              "with the interval of convergence shaded. Bottom: the error between them, on a log scale. The "
+              "numbers are in the text below.")
+
+
 def taylor_explorer(function="log(1 + x)"):
     """Raise the degree and move the expansion point; watch the error inside and outside the radius."""
     import ipywidgets as widgets
@@ -171,7 +176,7 @@ def taylor_explorer(function="log(1 + x)"):
         "a": widgets.FloatSlider(value=0.0, min=-0.9, max=0.9, step=0.05, description="about a"),
         "function": widgets.Dropdown(options=list(SERIES), value=function, description="f(x)"),
     }
-    return figure_widget(explorer, controls, taylor_readout)
+    return figure_widget(explorer, controls, taylor_readout, alt=TAYLOR_ALT)
 
 
 DIRECTION = np.array([np.cos(np.pi / 6), np.sin(np.pi / 6)])
@@ -305,6 +310,11 @@ def surface_readout(r):
             f"error <b>{r['quadratic_error']:.2e}</b>")
 
 
+SURFACE_ALT = ("Left: the surface f(x, y) in 3-D with its tangent plane (a wireframe) and its quadratic model (a "
+               "shaded patch) at the point (x₀, y₀). Right: log-log plot of each model's error against the "
+               "distance r from the point, with guide lines of slope 2 and 3. The errors are in the text below.")
+
+
 def taylor_surface_explorer(surface="hill and hole"):
     """Move the point: the tangent plane is good to first order, the quadratic model to second."""
     import ipywidgets as widgets
@@ -315,4 +325,4 @@ def taylor_surface_explorer(surface="hill and hole"):
         "y0": widgets.FloatSlider(value=0.2, min=-1.5, max=1.5, step=0.05, description="y₀"),
         "surface": widgets.Dropdown(options=list(SURFACES), value=surface, description="f(x, y)"),
     }
-    return figure_widget(explorer, controls, surface_readout)
+    return figure_widget(explorer, controls, surface_readout, alt=SURFACE_ALT)
