@@ -4,6 +4,9 @@ and only the home page, the lectures (executed) and the assignments' student ver
 Built offline: MathJax is served from the site itself (sphinx-mathjax-offline), and widgets, which
 need a kernel, are replaced by a note; the static figures beside them are ordinary outputs.
 """
+import hashlib
+from pathlib import Path
+
 from docutils import nodes
 from myst_nb.core.render import NbElementRenderer
 
@@ -20,19 +23,27 @@ root_doc = "site/index"
 # Lectures run when built (and again only when they change: jupyter-cache); a cell that raises
 # fails the build. Assignments are shown as students receive them, not run.
 nb_execution_mode = "cache"
-nb_execution_cache_path = ".site-cache"
+# jupyter-cache keys a notebook on its cells only; the figures also come from course/calckit, so the
+# cache is kept per version of calckit's code (a change there runs the lectures again).
+_calckit = hashlib.sha256(b"".join(p.read_bytes() for p in sorted(
+    (Path(__file__).resolve().parent.parent / "course" / "calckit").glob("*.py")))).hexdigest()[:12]
+nb_execution_cache_path = f".site-cache/calckit-{_calckit}"
 nb_execution_excludepatterns = ["release/*/*.ipynb"]   # matched from the right
 nb_execution_raise_on_error = True
 nb_execution_timeout = 600
 nb_execution_show_tb = True
 nb_ipywidgets_js = {}          # no widget scripts from a CDN
+# A lecture figure comes as PNG (its alt text in the output's metadata) and as HTML (an <img> with a
+# data: URI and the alt, for JupyterLab): the site takes the PNG, written as a file in _images/.
+nb_mime_priority_overrides = [("html", "image/png", 25), ("dirhtml", "image/png", 25)]
 myst_enable_extensions = ["dollarmath", "amsmath"]
 myst_heading_anchors = 3
 
 html_theme = "sphinx_book_theme"
 html_title = project
 html_theme_options = {
-    "announcement": "The interactive widgets need a running kernel: <code>make lab</code> opens these "
+    # Plain text: a <code> there was unreadable on the bar's grey (axe color-contrast, 1.2:1).
+    "announcement": "The interactive widgets need a running kernel: <strong>make lab</strong> opens these "
                     "notebooks in JupyterLab. Every figure is also shown here as a picture.",
     "show_toc_level": 2,
     "use_download_button": False,
@@ -57,3 +68,19 @@ def _no_widget_state(self, metadata):
 
 NbElementRenderer.render_widget_view = _widget_note
 NbElementRenderer.render_nb_finalise = _no_widget_state
+
+
+_render_image = NbElementRenderer.render_image
+
+
+def _image_with_alt(self, data):
+    """myst-nb's image, with the alt text calckit.describe put in the output's metadata."""
+    rendered = _render_image(self, data)
+    alt = data.output_metadata.get(data.mime_type, {}).get("alt")
+    if alt:
+        for node in rendered:
+            node["alt"] = alt
+    return rendered
+
+
+NbElementRenderer.render_image = _image_with_alt

@@ -12,6 +12,11 @@ COURSE_NOTEBOOKS = sorted((REPO / "course").glob("week*/*.ipynb"))
 SOURCE_NOTEBOOKS = sorted((REPO / "source").glob("*/*.ipynb"))
 RELEASE_NOTEBOOKS = sorted((REPO / "release").glob("*/*.ipynb"))
 ASSIGNMENTS = sorted(p.parent.name for p in SOURCE_NOTEBOOKS)
+# The browser tests' Chromium (Debian's package; never `playwright install`), started so that it
+# asks nothing of the network by itself.
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = ("--headless --no-sandbox --disable-gpu --disable-quic --no-first-run "
+                  "--disable-background-networking --disable-component-update --disable-sync").split()
 
 # nbgrader's Gradebook runs the `alembic` command: make the venv's copy findable
 # even when pytest is started without activating the venv.

@@ -21,11 +21,8 @@ try:
 except ImportError:                     # the tests skip without playwright
     PlaywrightTimeout = TimeoutError
 
-from conftest import COURSE_NOTEBOOKS, REPO, free_port, wait_until_serving
+from conftest import CHROMIUM, CHROMIUM_FLAGS as FLAGS, COURSE_NOTEBOOKS, REPO, free_port, wait_until_serving
 
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = ("--headless --no-sandbox --disable-gpu --disable-quic --no-first-run "
-         "--disable-background-networking --disable-component-update --disable-sync").split()
 SHOTS = REPO / "tests" / "screenshots"
 WIDGET_LECTURES = [p for p in COURSE_NOTEBOOKS if "_explorer(" in p.read_text()]
 ERROR = "[data-mime-type='application/vnd.jupyter.stderr']"   # tracebacks and stderr in outputs

@@ -20,14 +20,11 @@ from nbformat.v4 import new_code_cell, new_markdown_cell
 
 from autograder.grade import grade_assignment
 from autograder.sanitize import CSP, clean_markdown_html, kernel_outputs
-from conftest import REPO, free_port, nbgrader_meta, wait_until_serving
+from conftest import CHROMIUM, CHROMIUM_FLAGS as FLAGS, REPO, free_port, nbgrader_meta, wait_until_serving
 from submissions import ASSIGNMENT, solution, submit
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(
     not shutil.which("bwrap"), reason="the sandbox needs the Debian package bubblewrap")]
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = ("--headless --no-sandbox --disable-gpu --disable-quic --no-first-run "
-         "--disable-background-networking --disable-component-update --disable-sync").split()
 
 # Each would run script, load something, or draw over the page, if it reached the page as written.
 MARKDOWN_ATTACKS = "\n\n".join([

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from autograder.offline_html import OfflineHTMLExporter, normalize_primes, tex_to_html
-from conftest import REPO, nbgrader_meta, read_notebook
+from conftest import CHROMIUM_FLAGS, REPO, nbgrader_meta, read_notebook
 
 NOTEBOOK = REPO / "source" / "a1_derivatives" / "a1_derivatives.ipynb"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -113,9 +113,7 @@ def test_formulas_render_in_chromium_offline(page_file):
             route.abort()
 
     with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
         try:
             context = browser.new_context()
             context.route("**/*", only_files)
