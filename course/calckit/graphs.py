@@ -26,22 +26,28 @@ def plot_function_and_derivative(example="sin(x)", xlim=(-3.0, 3.0), h=1e-5):
     bottom.plot(xs, ex.df(xs), "-", color=BLUE, label="exact $f'(x)$ (line)")
     coarse = xs[::20]
     bottom.plot(coarse, secant_slope(ex.f, coarse, h), "o", mfc="none",
-                color=VERMILLION, label="rise over run, $h=10^{-5}$ (circles)")
+                color=VERMILLION, label=f"rise over run, $h = {h:g}$ (circles)")
     bottom.axhline(0, color="grey", lw=0.5)
     bottom.set_ylabel("$f'(x)$")
     bottom.set_xlabel("$x$")
     bottom.legend()
+    # "on the line" only where it is so: the forward difference is off by about h|f''|/2.
+    gap = np.abs(secant_slope(ex.f, coarse, h) - ex.df(coarse)).max()
+    span = np.ptp(ex.df(xs)) or 1.0
+    on_the_line = ", which lie on the line" if gap < 0.01 * span else f", off the line by up to {gap:.2g}"
     top.grid(alpha=0.3)
     bottom.grid(alpha=0.3)
     return describe(fig, f"Two graphs sharing the x axis {_interval(xlim)}: above, f(x) = {ex.expr}; below, "
                          f"its exact derivative as a solid line with rise-over-run estimates at h = {h:g} "
-                         f"drawn as circles, which lie on the line.")
+                         f"drawn as circles{on_the_line}.")
 
 
 def plot_secants_to_tangent(example="sin(x)", x0=1.0, hs=(1.5, 0.75, 0.3), xlim=(-0.5, 3.0)):
     """f, three secants through (x0, f(x0)) and (x0 + h, f(x0 + h)) for shrinking h, and the
     tangent at x0 they turn into; each line has its own style, each secant's far point a marker."""
     ex = get_example(example)
+    if not 1 <= len(hs) <= 3:
+        raise ValueError(f"plot_secants_to_tangent draws one to three secants (a style each), not {len(hs)}")
     xs = np.linspace(*xlim, 300)
     y0, slope0 = float(ex.f(x0)), float(ex.df(x0))
     fig = Figure(figsize=(7.0, 4.2), layout="constrained")
@@ -100,10 +106,15 @@ def plot_error_valley(example="sin(x)", x0=1.0):
     ax.set_title(f"${ex.label}$ at $x_0 = {x0:g}$")
     ax.legend(loc="upper center", fontsize=8)
     ax.grid(alpha=0.3, which="major")
-    best = "; ".join(f"{name} {h:.0e}" for name, h in (("forward", h_forward), ("central", h_central))
-                     if np.isfinite(h))
+    finite = [(name, h) for name, h in (("forward", h_forward), ("central", h_central)) if np.isfinite(h)]
+    if finite:   # the model has a valley (and a dotted line) only for the schemes with a finite best step
+        both = len(finite) > 1
+        valley = (f"the {' and '.join(name for name, _ in finite)} error{'s fall' if both else ' falls'} as h "
+                  f"shrinks until rounding makes {'them' if both else 'it'} rise again, a valley whose "
+                  f"bottom is near the model's best step (dotted lines: "
+                  + "; ".join(f"{name} {h:.0e}" for name, h in finite) + ")")
+    else:
+        valley = "the model has no valley here: no best step is marked"
     return describe(fig, f"Log-log plot of the error of the forward (circles) and central (squares) difference "
-                         f"estimates of the derivative of {ex.expr} at x0 = {x0:g} against the step h from "
-                         f"{STEPS.min():.0e} to {STEPS.max():.0e}, with the error model's curves (dashed and "
-                         f"dash-dot): each error falls as h shrinks until rounding makes it rise again, a "
-                         f"valley whose bottom is near the model's best step (dotted lines: {best}).")
+                         f"estimates of the derivative of {ex.expr} at x0 = {x0:g} against the step h from {STEPS.min():g} to {STEPS.max():g}, with the error "
+                         f"model's curves (dashed and dash-dot): {valley}.")
