@@ -10,9 +10,8 @@ import nbformat
 import pytest
 
 from autograder.serve import LEDGER, Service
-from conftest import REPO
 from submissions import ASSIGNMENT
-from test_term import answer, nbgrader
+from test_term import answer, course_with_exchange, nbgrader
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(
     not shutil.which("bwrap"), reason="the sandbox needs the Debian package bubblewrap")]
@@ -33,11 +32,7 @@ def plant(inbound, name, notebook, secret=b"s" * 128, timestamp=b"2026-12-01 10:
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     base = tmp_path_factory.mktemp("hostile-serve")
-    course, exchange = base / "course", base / "exchange"
-    shutil.copytree(REPO / "source" / ASSIGNMENT, course / "source" / ASSIGNMENT)
-    config = (REPO / "nbgrader_config.py").read_text()
-    (course / "nbgrader_config.py").write_text(config + f"\nc.Exchange.root = {str(exchange)!r}\n")
-    (course / "course.secret").write_text("hostile-serve-secret-0123456789abcdef\n")
+    course, exchange = course_with_exchange(base, "hostile-serve-secret-0123456789abcdef")
     nbgrader(course, "generate_assignment", ASSIGNMENT, "--force")
     nbgrader(course, "release_assignment", ASSIGNMENT)
     inbound = exchange / COURSE_ID / "inbound"

@@ -16,9 +16,8 @@ import pytest
 from autograder.course import CourseError
 from autograder.grade import grade_assignment
 from autograder.serve import LEDGER, LOG, Service, parse_attempt
-from conftest import REPO
 from submissions import ASSIGNMENT
-from test_term import answer, fetched_pages, nbgrader, page_score, student_config
+from test_term import answer, course_with_exchange, fetched_pages, nbgrader, page_score, student_config
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(
     not shutil.which("bwrap"), reason="the sandbox needs the Debian package bubblewrap")]
@@ -40,11 +39,7 @@ def without_banner(page):
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     base = tmp_path_factory.mktemp("serve")
-    course, exchange = base / "course", base / "exchange"
-    shutil.copytree(REPO / "source" / ASSIGNMENT, course / "source" / ASSIGNMENT)
-    config = (REPO / "nbgrader_config.py").read_text()
-    (course / "nbgrader_config.py").write_text(config + f"\nc.Exchange.root = {str(exchange)!r}\n")
-    (course / "course.secret").write_text("serve-test-secret-9f8e7d6c5b4a3210\n")
+    course, exchange = course_with_exchange(base, "serve-test-secret-9f8e7d6c5b4a3210")
     nbgrader(course, "generate_assignment", ASSIGNMENT, "--force")
     nbgrader(course, "release_assignment", ASSIGNMENT)
     homes = {}

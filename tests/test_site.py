@@ -173,7 +173,6 @@ def test_every_page_loads_offline_with_its_figures_and_formulas_and_passes_axe(s
                 axe_running.append(rel)
                 found = [f"{v['id']} ({v['impact']}, {len(v['nodes'])}x: {v['nodes'][0]['target']})"
                          for v in axe.run(page).response["violations"] if v["impact"] in ("serious", "critical")]
-                page.wait_for_load_state("load")
                 axe_running.clear()
                 broken = [i["src"] for i in state["images"] if not i["ok"]]
                 if found or broken or state["typeset"] != state["math"] or state["errors"]:

@@ -93,14 +93,21 @@ def gradebook_scores(db_url):
                 for s in gradebook.find_assignment(ASSIGNMENT).submissions}
 
 
-@pytest.fixture(scope="module")
-def term(tmp_path_factory):
-    base = tmp_path_factory.mktemp("term")
+def course_with_exchange(base, secret):
+    """A scratch course under base: the assignment's source, this repository's nbgrader_config.py
+    with its own exchange (base/exchange) and course secret. Returns (course, exchange)."""
     course, exchange = base / "course", base / "exchange"
     shutil.copytree(REPO / "source" / ASSIGNMENT, course / "source" / ASSIGNMENT)
     config = (REPO / "nbgrader_config.py").read_text()
     (course / "nbgrader_config.py").write_text(config + f"\nc.Exchange.root = {str(exchange)!r}\n")
-    (course / "course.secret").write_text("term-test-secret-2b4d6f8a0c1e3579\n")
+    (course / "course.secret").write_text(secret + "\n")
+    return course, exchange
+
+
+@pytest.fixture(scope="module")
+def term(tmp_path_factory):
+    base = tmp_path_factory.mktemp("term")
+    course, exchange = course_with_exchange(base, "term-test-secret-2b4d6f8a0c1e3579")
     db_url = f"sqlite:///{course / 'gradebook.db'}"
     homes = {s: base / "home" / s for s in STUDENTS}
 
