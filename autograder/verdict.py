@@ -358,6 +358,15 @@ def close(got, expected, rtol, atol):
         return False, f"returned shape {g.shape}, expected shape {e.shape}"
     if np.allclose(g, e, rtol=rtol, atol=atol, equal_nan=True):
         return True, ""
+    lost = ~np.isfinite(g) & np.isfinite(e)      # NaN or inf where a number is expected
+    if lost.any():
+        where = tuple(int(i) for i in np.argwhere(lost)[0]) if e.ndim else ()
+        at = f" at index {where}" if e.ndim else ""
+        more = int(lost.sum()) - 1
+        others = f" (and {more} more entr{'y' if more == 1 else 'ies'} not finite)" if more else ""
+        return False, (f"returned {show(got)}, expected {show(expected)}: {g[where].item()}{at} where "
+                       f"{e[where].item():.6g} is expected{others}. A NaN or inf comes from an overflow "
+                       f"(e^z for large z, say), 0/0 or inf - inf")
     error = np.abs(g.astype(complex) - e.astype(complex))
     worst = np.unravel_index(np.nanargmax(np.where(np.isnan(error), np.inf, error)), e.shape) if e.ndim else ()
     known = error[~np.isnan(error)]   # all NaN (a NaN answer): say so without numpy's warning

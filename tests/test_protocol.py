@@ -111,6 +111,35 @@ def test_arrays_tuples_lists_and_strings():
     assert "'min'" in verdict.cases[1].message and "'minimum'" in verdict.cases[1].message
 
 
+def test_a_nan_or_inf_answer_is_named_where_it_is_not_as_the_largest_finite_gap():
+    """Before: a NaN in an array was reported as 'off by' the largest *finite* gap (say 5e-318) at the
+    NaN's index, which reads as a rounding miss."""
+    hidden = """
+    @hidden
+    def test(t):
+        z = t.rng.uniform(1, 2, size=4)
+        t.call("f", z)
+    """
+    reference = """
+    import numpy as np
+    def f(z): return np.exp(z)
+    """
+    wrong = """
+    import numpy as np
+    def f(z):
+        out = np.exp(z) * (1 + 1e-15)
+        out[2] = np.nan
+        out[3] = np.inf
+        return out
+    """
+    verdict = grade(hidden, reference, wrong)
+    message = verdict.cases[0].message
+    assert verdict.points == 0 and "off by" not in message, message
+    assert "nan at index (2,) where" in message and "(and 1 more entry not finite)" in message, message
+    rounding = grade(hidden, reference, wrong.replace("out[2] = np.nan", "out[2] += 1e-3").replace("out[3] = np.inf", ""))
+    assert "off by 0.001 at index (2,)" in rounding.cases[0].message, rounding.cases[0].message
+
+
 def test_named_exception_must_be_raised():
     hidden = """
     @hidden
