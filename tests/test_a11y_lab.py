@@ -1,21 +1,23 @@
-"""Accessibility of the lectures' widgets in JupyterLab, as a screen-reader or keyboard user meets them.
+"""Accessibility of the lectures in JupyterLab, as a screen-reader or keyboard user meets them.
 
-Each lecture that has widgets is opened in JupyterLab (the server and browser of test_browser.py),
-run, and scanned with axe-core (the copy bundled by axe-playwright-python). Serious and critical
-violations whose elements lie in the course's own content (cell outputs and widgets) fail the test;
-JupyterLab's own (its editors, toolbars, cell list) are printed and recorded, not failed: they are
-not the course's to fix.
+Each lecture is opened in JupyterLab (the server and browser of test_browser.py), run, and scanned
+with axe-core (the copy bundled by axe-playwright-python). Serious and critical violations whose
+elements lie in the course's own content (rendered Markdown, cell outputs and widgets) fail the
+test; JupyterLab's own (its editors, toolbars, cell list) are printed and recorded, not failed: they
+are not the course's to fix. Formulas must reach the accessibility tree as MathML.
 
 Then, per widget, what Chromium's accessibility tree (the one a screen reader reads, through the
 DevTools protocol) says: every slider is named by its visible description, every button and image
 has a name, a toggle tells whether it is pressed; and every slider announces (aria-valuetext) the
 value its readout shows. From the keyboard alone: a focused slider shows an outline and an arrow
-key moves it; Space and Enter press the buttons and the widget acts. The lectures start one ahead
-(see Lectures), so the sixteen take about five minutes on one server.
+key moves it; Space and Enter press the buttons and the widget acts; a plot is named by its alt
+text, never a hover title. The lectures start one ahead (see Lectures), so the twenty take about
+six minutes on one server.
 
 ipywidgets' front end alone fails most of this (no slider is linked to its label, the announced
 values are raw floats or a log slider's exponent, Play's buttons are bare icons, a toggle has no
-pressed state, no focused control shows an outline): scripts/lab.py serves the course's small
+pressed state, no focused control shows an outline, a plot's description is a hover title; and
+MathJax's hidden MathML makes some Markdown cells scroll sideways): scripts/lab.py serves the course's small
 JupyterLab extension, scripts/labextensions/mvcalc-widget-a11y, that adds them. The last test
 checks the kernel side, headless: every calckit widget's plot has a text alternative and every
 control a label.
@@ -31,8 +33,11 @@ from conftest import COURSE_NOTEBOOKS
 from test_browser import (  # noqa: F401  (lab and browser are fixtures)
     CHROMIUM, ERROR, SHOTS, browser, lab, open_page, run_all)
 
-LECTURES = [p for p in COURSE_NOTEBOOKS if re.search(r"_explorer\(|sandpit_game\(", p.read_text())]
+LECTURES = COURSE_NOTEBOOKS           # every lecture: its rendered Markdown, outputs and widgets
+WIDGET_LECTURES = {p for p in LECTURES if re.search(r"_explorer\(|sandpit_game\(", p.read_text())}
 COURSE = ".jp-OutputArea"             # cell outputs: printed results, figures, widgets
+MARKDOWN = ".jp-MarkdownOutput"       # rendered Markdown cells: the lecture's text and formulas
+OURS = ("widget", "output", "markdown")   # where a violation is the course's, not JupyterLab's
 WIDGETS = ".jupyter-widgets, [class*='widget-']"
 WIDGET_OUTPUT = ".jp-OutputArea-output:has(> .jupyter-widgets)"   # an output that shows a widget
 SERIOUS = ("serious", "critical")
@@ -40,7 +45,7 @@ SERIOUS = ("serious", "critical")
 IN_BROWSER = [pytest.mark.browser, pytest.mark.slow,
               pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs the Debian package chromium")]
 
-SCAN = """async ([course, widgets]) => {
+SCAN = """async ([course, widgets, markdown]) => {
     const results = await axe.run(document, {resultTypes: ['violations']});
     const where = target => {
         const selector = target[target.length - 1];
@@ -48,7 +53,7 @@ SCAN = """async ([course, widgets]) => {
         if (node === null) return 'unknown';
         if (node.closest(widgets) && node.closest(course)) return 'widget';
         if (node.closest(course)) return 'output';
-        if (node.closest('.jp-MarkdownOutput')) return 'markdown';
+        if (node.closest(markdown)) return 'markdown';
         return 'jupyterlab';
     };
     return results.violations.flatMap(v => v.nodes.map(n => ({
@@ -61,7 +66,7 @@ def axe_scan(page):
     """Every node axe-core finds in violation, each with its rule, impact and where it lies."""
     import axe_playwright_python
     page.evaluate((Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text())
-    return page.evaluate(SCAN, [COURSE, WIDGETS])
+    return page.evaluate(SCAN, [COURSE, WIDGETS, MARKDOWN])
 
 
 def tally(nodes):
@@ -109,14 +114,16 @@ def start_lecture(browser, lab, notebook):
     return page
 
 
-def wait_until_drawn(page):
-    """Every cell ran (or one failed: then the test fails here) and every widget is drawn."""
+def wait_until_drawn(page, widgets):
+    """Every cell ran (or one failed: then the test fails here), every formula is typeset and, in a
+    lecture with widgets, every widget is drawn."""
     page.wait_for_function(f"""() => document.querySelector("{ERROR}") !== null
         || [...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')].every(p => /\\[\\d+\\]/.test(p.textContent))""",
                            timeout=300_000)
     assert page.locator(ERROR).count() == 0, page.locator(ERROR).first.inner_text()[:500]
     page.wait_for_function(f"""() => {{
-        return document.querySelectorAll("{WIDGET_OUTPUT}").length > 0
+        return (!{str(widgets).lower()} || document.querySelectorAll("{WIDGET_OUTPUT}").length > 0)
+            && document.querySelectorAll('.jp-MarkdownOutput mjx-container').length > 0
             && [...document.querySelectorAll('.jp-OutputArea-output')].every(o => o.childElementCount > 0)
             && [...document.querySelectorAll('img.widget-image')].every(i => i.complete && i.naturalWidth > 0)
             && [...document.querySelectorAll('.widget-slider')].every(s => s.querySelector('[role=slider]'));
@@ -142,7 +149,7 @@ class Lectures:
         later = self.order[self.order.index(notebook) + 1:] if notebook in self.order else []
         if later:
             self._start(later[0])
-        return wait_until_drawn(self.started.pop(notebook))
+        return wait_until_drawn(self.started.pop(notebook), widgets=notebook in WIDGET_LECTURES)
 
     def close(self):
         for page in self.started.values():
@@ -153,7 +160,7 @@ class Lectures:
 def lectures(request, lab, browser):
     order = [item.callspec.params["notebook"] for item in request.session.items
              # the session also holds nbval's lecture cells (no originalname) when make test runs both
-             if getattr(item, "originalname", None) == "test_lecture_widgets_are_accessible"
+             if getattr(item, "originalname", None) == "test_lecture_is_accessible"
              and hasattr(item, "callspec")]
     started = Lectures(browser, lab, order)
     yield started
@@ -177,6 +184,33 @@ def slider_moves_from_the_keyboard(page, tree, slider, name):
         return {focused: document.activeElement === h, style: s.outlineStyle, width: parseFloat(s.outlineWidth)}; }""")
     assert outline["focused"] and outline["style"] != "none" and outline["width"] >= 2, \
         f"{name}: the focused slider handle shows no visible outline: {outline}"
+
+
+def plots_are_described_by_alt_not_title(page, tree, name):
+    """A widget's plot is named by an alt attribute (its description, which the kernel updates with
+    the plot); no title is left to show the description as a hover tip over the plot."""
+    plots = page.locator(f"{WIDGET_OUTPUT} img.widget-image")
+    for index in range(plots.count()):
+        plot = plots.nth(index)
+        alt, title = plot.get_attribute("alt"), plot.get_attribute("title")
+        assert alt and len(alt.split()) >= 8, f"{name}: a widget's plot has no alt text: {alt!r}"
+        assert title is None, f"{name}: a widget's plot keeps a title (a hover tip over the plot): {title[:80]!r}"
+        assert tree.node(plot)["name"] == " ".join(alt.split()), \
+            f"{name}: the plot is announced as {tree.node(plot)['name'][:80]!r}, not by its alt {alt[:80]!r}"
+
+
+def formulas_are_read_as_math(page, tree, name):
+    """The Markdown's formulas reach a screen reader as MathML (MathJax's assistive copy, which the
+    course's extension keeps inside its formula's box so that no cell becomes a scrollable region)."""
+    formulas = page.locator(f"{MARKDOWN} mjx-container")
+    if formulas.count() == 0:
+        return
+    copy = formulas.first.locator("mjx-assistive-mml > math")
+    assert copy.count() == 1, f"{name}: a formula has no MathML copy for screen readers"
+    assert tree.node(copy)["role"] in ("math", "MathMLMath"), f"{name}: a formula's MathML is exposed as {tree.node(copy)}"
+    overflowing = page.evaluate(f"""() => [...document.querySelectorAll("{MARKDOWN}")].filter(
+        e => e.scrollWidth > e.clientWidth + 1).map(e => e.textContent.slice(0, 60))""")
+    assert not overflowing, f"{name}: Markdown cells wider than the page (a region to scroll): {overflowing}"
 
 
 def press(page, locator, key):
@@ -240,23 +274,24 @@ def buttons_work_from_the_keyboard(page, tree, notebook):
 
 @pytest.mark.parametrize("notebook", [pytest.param(p, marks=IN_BROWSER) for p in LECTURES],
                          ids=[f"{p.parent.name[:5]}-{p.stem}" for p in LECTURES])
-def test_lecture_widgets_are_accessible(lectures, notebook, record_property):
+def test_lecture_is_accessible(lectures, notebook, record_property):
     name = f"{notebook.parent.name}/{notebook.name}"
     page = lectures.open(notebook)
     nodes = axe_scan(page)
-    course = [n for n in nodes if n["where"] in ("widget", "output")]
-    others = [n for n in nodes if n["where"] not in ("widget", "output")]
+    course = [n for n in nodes if n["where"] in OURS]
+    others = [n for n in nodes if n["where"] not in OURS]
     record_property("axe_course_serious", json.dumps(tally(course)))
     record_property("axe_jupyterlab_serious", json.dumps(tally(others)))
-    print(f"\n{name}: axe serious/critical in the course's content {tally(course)}; elsewhere, not failed: "
-          f"JupyterLab's own {tally([n for n in others if n['where'] != 'markdown'])}, "
-          f"in rendered Markdown {tally([n for n in others if n['where'] == 'markdown'])}")
+    print(f"\n{name}: axe serious/critical in the course's content {tally(course)} (Markdown "
+          f"{tally([n for n in course if n['where'] == 'markdown'])}); not failed: JupyterLab's own {tally(others)}")
     for rule in tally(others):
         first = next(n for n in others if n["rule"] == rule and n["impact"] in SERIOUS)
         print(f"  {rule} ({first['impact']}, {first['where']}), e.g. {first['target'][-110:]}")
 
     tree = AccessibilityTree(page)
     outputs = page.locator(WIDGET_OUTPUT)
+    if notebook in WIDGET_LECTURES:
+        assert outputs.count() > 0, f"{name} calls a widget but none is shown"
     sliders = page.locator(f"{WIDGET_OUTPUT} .widget-slider")
     checked = []
     for index in range(sliders.count()):
@@ -281,10 +316,13 @@ def test_lecture_widgets_are_accessible(lectures, notebook, record_property):
     for index in range(outputs.locator("img").count()):
         image = outputs.locator("img").nth(index)
         assert tree.node(image)["name"], f"{name}: an image has no text alternative"
+    plots_are_described_by_alt_not_title(page, tree, name)
+    formulas_are_read_as_math(page, tree, name)
 
     for index in range(sliders.count()):
         slider_moves_from_the_keyboard(page, tree, sliders.nth(index), f"{name}: slider {checked[index]!r}")
     pressed = buttons_work_from_the_keyboard(page, tree, notebook)
+    plots_are_described_by_alt_not_title(page, tree, name)      # and still, after the plots changed
     print(f"{name}: sliders {checked} named, valued and moved by keys; buttons pressed by keys: {pressed}")
     page.screenshot(path=SHOTS / f"a11y-{notebook.stem}.png")
 

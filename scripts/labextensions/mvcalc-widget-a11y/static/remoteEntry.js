@@ -12,8 +12,16 @@
  * - Play's buttons are icons alone: they are named Play or Pause (as the icon shows), Stop, Repeat.
  * - A ToggleButton has no aria-pressed: it gets one from its state. A widget without a tooltip gets
  *   title="null" (a hover tip saying "null", on buttons and description labels): that title goes.
+ * - A widget's plot (an Image) has no alt attribute: its tooltip, the plot's description, which the
+ *   course's code keeps up to date with the plot, is written as a title (a hover tip over the plot,
+ *   in the sandpit over the sand). It becomes the image's alt instead, and the title goes.
+ * - A slider without a visible description is named by its tooltip.
  * - Focused controls (slider handles, buttons, selects, inputs) show a 2 px outline: the widgets'
  *   CSS removes the browser's own (`outline: none`).
+ * - MathJax's copy of each formula for screen readers (mjx-assistive-mml: invisible, clipped) can be
+ *   a few pixels wider than the formula drawn on screen; at the end of a line it makes the Markdown
+ *   cell a scrollable region no keyboard can reach (axe: scrollable-region-focusable). It is kept
+ *   within its formula's box; it stays in the accessibility tree, read as before.
  *
  * It only reads and sets attributes in the DOM the widgets render, so it works with any kernel-side
  * code. It is hand-written as a module-federation container, with no build step and no
@@ -33,12 +41,18 @@
     '.jupyter-widgets .widget-readout:focus-visible {',
     '  outline: 2px solid var(--jp-brand-color1, #1976d2) !important;',
     '  outline-offset: 1px !important;',
+    '}',
+    '.jp-RenderedHTMLCommon mjx-container > mjx-assistive-mml {',
+    '  max-width: 100% !important;',
     '}'
   ].join('\n');
   var SLIDER = '.widget-slider';            // IntSlider, FloatSlider, FloatLogSlider, SelectionSlider...
   var PLAY = '.widget-play';
   var TOGGLE = '.widget-toggle-button';     // ToggleButton, and each button of ToggleButtons
-  var ALL = [SLIDER, PLAY, TOGGLE].join(', ');
+  var IMAGE = 'img.widget-image';           // a widget's plot
+  var ALL = [SLIDER, PLAY, TOGGLE, IMAGE].join(', ');
+  // Where widgets are: everything else JupyterLab adds (editors' lines as one types) is skipped.
+  var HOSTS = '.jp-OutputArea, .jupyter-widgets';
   var seen = new WeakSet();
   var ids = 0;
 
@@ -62,23 +76,41 @@
     if (handle === null) {
       return;
     }
-    if (label !== null) {
-      if (!label.id) {
-        label.id = NAME + '-label-' + ++ids;
-      }
-      set(handle, 'aria-labelledby', label.id);   // an empty description then falls back to title
-      if (readout !== null && readout.isContentEditable) {
-        set(readout, 'role', 'textbox');          // where a value can be typed: name it as the slider
-        set(readout, 'aria-labelledby', label.id);
-      }
+    if (label !== null && !label.id) {
+      label.id = NAME + '-label-' + ++ids;
     }
+    var name = function (target) {                // the visible description, else the tooltip
+      var tooltip = el.getAttribute('title') || (label === null ? null : label.getAttribute('title'));
+      if (label !== null && label.textContent.trim() !== '') {
+        set(target, 'aria-labelledby', label.id);
+        target.removeAttribute('aria-label');
+      } else if (tooltip && tooltip !== 'null') {
+        set(target, 'aria-label', tooltip);
+        target.removeAttribute('aria-labelledby');
+      }
+    };
     var sync = function () {
       var current = el.querySelector('.noUi-handle');
       var text = readout === null ? '' : readout.textContent.trim();
-      if (current !== null && text !== '') {
+      if (current === null) {
+        return;
+      }
+      name(current);
+      if (text !== '') {
         set(current, 'aria-valuetext', text);
       }
+      if (readout !== null && readout.isContentEditable) {
+        set(readout, 'role', 'textbox');          // where a value can be typed: name it as the slider
+        name(readout);
+      } else if (readout !== null && readout.getAttribute('role') === 'textbox') {
+        readout.removeAttribute('role');          // read-only now (a disabled slider)
+      }
     };
+    watch(el, { attributes: true, attributeFilter: ['title'] }, sync);
+    if (label !== null) {
+      watch(label, { childList: true, characterData: true, subtree: true, attributes: true,
+                     attributeFilter: ['title'] }, sync);
+    }
     watch(handle, { attributes: true, attributeFilter: ['aria-valuetext'] }, sync);
     if (readout !== null) {
       watch(readout, { childList: true, characterData: true, subtree: true }, sync);
@@ -122,8 +154,24 @@
     sync();
   }
 
+  function image(el) {
+    var sync = function () {
+      var title = el.getAttribute('title');
+      if (title !== null) {                       // the plot's current description
+        if (title !== 'null' && title !== '') {
+          set(el, 'alt', title);
+        }
+        el.removeAttribute('title');
+      }
+    };
+    watch(el, { attributes: true, attributeFilter: ['title'] }, sync);
+    sync();
+  }
+
   function fix(el) {
-    if (el.matches(SLIDER)) {
+    if (el.matches(IMAGE)) {
+      image(el);
+    } else if (el.matches(SLIDER)) {
       slider(el);
     } else if (el.matches(PLAY)) {
       play(el);
@@ -134,6 +182,9 @@
 
   function fixWithin(node) {
     if (node.nodeType !== Node.ELEMENT_NODE) {
+      return;
+    }
+    if (node.closest(HOSTS) === null && node.querySelector(HOSTS) === null) {
       return;
     }
     var host = node.closest(ALL);                 // a part re-rendered inside a widget (a new handle)
