@@ -333,6 +333,41 @@ def test_lecture_is_accessible(lectures, notebook, record_property):
     page.close()
 
 
+@pytest.mark.browser
+@pytest.mark.slow
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs the Debian package chromium")
+def test_the_extension_names_a_slider_without_a_description_and_a_read_only_readout(lab, browser):
+    """What no lecture has, but a student's or a future lecture's widget may: a slider whose only
+    name is its tooltip (Chromium already found it through the hidden label's title; the extension
+    now names it directly), and a slider disabled after it is drawn, whose readout can no longer be
+    typed in, so is no longer a textbox (the extension's first version kept the role)."""
+    import nbformat
+    probe = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("A probe for $h$."),
+        nbformat.v4.new_code_cell("import ipywidgets as w\n"
+                                  "unnamed = w.FloatSlider(description='', tooltip='step size h')\n"
+                                  "later_disabled = w.FloatSlider(value=0.5, description='x0')\n"
+                                  "w.VBox([unnamed, later_disabled])"),
+        nbformat.v4.new_code_cell("import time; time.sleep(2)\nlater_disabled.disabled = True")])
+    notebook = Path(lab["root"]) / "course" / "probe" / "a11y_probe.ipynb"
+    notebook.parent.mkdir()
+    nbformat.write(probe, notebook)
+    page = wait_until_drawn(start_lecture(browser, lab, notebook), widgets=True)
+    tree = AccessibilityTree(page)
+    unnamed, disabled = (page.locator(f"{WIDGET_OUTPUT} .widget-slider").nth(i) for i in (0, 1))
+    assert tree.node(unnamed.locator("[role=slider]"))["name"] == "step size h", tree.node(unnamed.locator("[role=slider]"))
+    enabled_readout = unnamed.locator(".widget-readout")
+    assert enabled_readout.get_attribute("role") == "textbox" and tree.node(enabled_readout)["name"] == "step size h"
+    assert tree.node(disabled.locator("[role=slider]"))["name"] == "x0"
+    readout = disabled.locator(".widget-readout")
+    page.wait_for_function("r => r.getAttribute('contenteditable') === 'false'", arg=readout.element_handle(),
+                           timeout=60_000)
+    page.wait_for_timeout(200)          # our observer's turn after the widget's own change
+    assert readout.get_attribute("role") != "textbox", \
+        "a slider disabled after it was drawn cannot be typed in, yet its readout is still announced as a textbox"
+    page.close()
+
+
 def course_widgets():
     """(name, widget) for every widget calckit offers the lectures: each `*_explorer` and `*_game`
     it exports, built with small data where it needs some."""

@@ -113,7 +113,8 @@
     }
     watch(handle, { attributes: true, attributeFilter: ['aria-valuetext'] }, sync);
     if (readout !== null) {
-      watch(readout, { childList: true, characterData: true, subtree: true }, sync);
+      watch(readout, { childList: true, characterData: true, subtree: true, attributes: true,
+                       attributeFilter: ['contenteditable'] }, sync);
     }
     sync();
   }
