@@ -369,3 +369,269 @@ def test_nbconvert_html_writes_the_alt_text_and_no_placeholder():
         assert [image.get("alt") for image in figures] == [
             "A falling straight line from (0, 1) to (1, 0), for the test."], template
         assert "No description has been provided" not in page
+
+
+# --- the inline backend's settings, one display per figure, and why the image is sent twice --------
+
+def png_size(encoded):
+    """(width, height) in pixels, read from a base64 PNG's IHDR chunk."""
+    import base64
+    import struct
+    raw = base64.b64decode(encoded)
+    assert raw[:8] == b"\x89PNG\r\n\x1a\n" and raw[12:16] == b"IHDR"
+    return struct.unpack(">II", raw[16:24])
+
+
+def one_img(html_text):
+    parser = ImageTags()
+    parser.feed(html_text)
+    assert len(parser.images) == 1, html_text[:200]
+    return parser.images[0]
+
+
+def square_figure():
+    from matplotlib.figure import Figure
+    fig = Figure(figsize=(2, 2), dpi=100)         # 200 x 200 pixels without a tight bounding box
+    fig.subplots().plot([0, 1], [0, 1])
+    return fig
+
+
+ALT = 'A rising straight line from (0, 0) to (1, 1) & "y = x", for the format tests.'
+
+
+def test_inline_settings_come_from_the_shells_inline_backend(monkeypatch):
+    """%config InlineBackend.figure_formats / .print_figure_kwargs (the singleton the inline backend
+    creates), or the shell's configuration before it exists; png with bbox_inches='tight' (the
+    defaults of matplotlib-inline) without a shell."""
+    import IPython
+    from matplotlib_inline.config import InlineBackend, InlineBackendConfig
+    from traitlets.config import Config, Configurable
+    from calckit.figures import inline_settings
+    monkeypatch.setattr(IPython, "get_ipython", lambda: None)
+    assert inline_settings() == ({"png"}, {"bbox_inches": "tight"})
+    for singleton in (InlineBackend, InlineBackendConfig):     # none yet here; any other put back afterwards
+        monkeypatch.setattr(singleton, "_instance", None)
+    assert not InlineBackend.initialized()
+    shell = Configurable(config=Config({"InlineBackend": {"figure_formats": {"svg"},
+                                                          "print_figure_kwargs": {"bbox_inches": None}}}))
+    assert inline_settings(shell) == ({"svg"}, {"bbox_inches": None})
+    monkeypatch.setattr(IPython, "get_ipython", lambda: shell)
+    backend = InlineBackend.instance()
+    backend.figure_formats = {"retina"}                           # what %config does
+    backend.print_figure_kwargs = {"bbox_inches": None, "dpi": 50}
+    assert inline_settings() == ({"retina"}, {"bbox_inches": None, "dpi": 50})
+
+
+def test_figure_bundle_png_follows_print_figure_kwargs():
+    from calckit.figures import describe, figure_bundle
+    fig = describe(square_figure(), ALT)
+    loose, _ = figure_bundle(fig, {"png"}, {"bbox_inches": None})
+    assert png_size(loose["image/png"]) == (200, 200)
+    tight, metadata = figure_bundle(fig, {"png"}, {"bbox_inches": "tight"})
+    assert png_size(tight["image/png"]) != (200, 200)            # cropped to the drawing
+    assert one_img(tight["text/html"]) == {"src": "data:image/png;base64," + tight["image/png"], "alt": ALT}
+    half, _ = figure_bundle(fig, {"png"}, {"bbox_inches": None, "dpi": 50})
+    assert png_size(half["image/png"]) == (100, 100)
+    assert metadata == {"image/png": {"alt": ALT}}
+
+
+def test_figure_bundle_retina_doubles_the_pixels_and_keeps_the_size():
+    from calckit.figures import describe, figure_bundle
+    data, metadata = figure_bundle(describe(square_figure(), ALT), {"retina"}, {"bbox_inches": None})
+    assert png_size(data["image/png"]) == (400, 400)
+    assert metadata == {"image/png": {"alt": ALT, "width": 200, "height": 200}}
+    assert one_img(data["text/html"]) == {"src": "data:image/png;base64," + data["image/png"], "alt": ALT,
+                                          "width": "200", "height": "200"}
+    both, _ = figure_bundle(describe(square_figure(), ALT), {"png", "retina"}, {"bbox_inches": None})
+    assert png_size(both["image/png"]) == (400, 400)              # as in IPython: the retina PNG wins
+
+
+def test_figure_bundle_svg_carries_the_alt_inside_and_in_the_html():
+    """SVG: the HTML is an <img> of the SVG as a data URI with the alt text; the SVG itself names
+    itself too (role="img", aria-label and a <title> first), for a front end that inlines it."""
+    import base64
+    import xml.etree.ElementTree as ET
+    from calckit.figures import describe, figure_bundle
+    data, metadata = figure_bundle(describe(square_figure(), ALT), {"svg"}, {"bbox_inches": "tight"})
+    assert set(data) == {"image/svg+xml", "text/html", "text/plain"} and metadata == {"image/svg+xml": {"alt": ALT}}
+    root = ET.fromstring(data["image/svg+xml"].encode("utf-8"))
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    assert root.get("role") == "img" and root.get("aria-label") == ALT
+    assert root[0].tag == "{http://www.w3.org/2000/svg}title" and root[0].text == ALT
+    assert root.find(".//{http://www.w3.org/2000/svg}path") is not None     # still the drawing
+    image = one_img(data["text/html"])
+    assert image["alt"] == ALT and image["src"].startswith("data:image/svg+xml;base64,")
+    assert base64.b64decode(image["src"].split(",", 1)[1]).decode("utf-8") == data["image/svg+xml"]
+    assert data["text/plain"] == ALT
+
+
+@pytest.mark.parametrize("formats, images, shown", [
+    ({"jpeg"}, {"image/jpeg"}, "image/jpeg"),
+    ({"pdf"}, {"application/pdf", "image/png"}, "image/png"),      # a PDF cannot be an <img>: a PNG for it
+    ({"png", "svg"}, {"image/png", "image/svg+xml"}, "image/svg+xml"),
+    ({"png", "pdf"}, {"image/png", "application/pdf"}, "image/png"),
+])
+def test_figure_bundle_other_formats_keep_the_alt(formats, images, shown):
+    import base64
+    from calckit.figures import describe, figure_bundle
+    data, metadata = figure_bundle(describe(square_figure(), ALT), formats, {"bbox_inches": "tight"})
+    assert set(data) == images | {"text/html", "text/plain"}
+    assert metadata == {mime: {"alt": ALT} for mime in images}
+    image = one_img(data["text/html"])
+    assert image["alt"] == ALT and image["src"].startswith(f"data:{shown};base64,")
+    if shown != "image/svg+xml":
+        assert image["src"].split(",", 1)[1] == data[shown]
+    if "application/pdf" in data:
+        assert base64.b64decode(data["application/pdf"]).startswith(b"%PDF")
+    if "image/jpeg" in data:
+        assert base64.b64decode(data["image/jpeg"]).startswith(b"\xff\xd8")
+
+
+def test_an_undescribed_figure_is_a_plain_image_in_the_chosen_formats():
+    from calckit.figures import figure_bundle
+    data, metadata = figure_bundle(square_figure(), {"svg", "retina"}, {"bbox_inches": None})
+    assert set(data) == {"image/svg+xml", "image/png", "text/plain"}
+    assert metadata == {"image/png": {"width": 200, "height": 200}}
+    assert "<title>" not in data["image/svg+xml"]
+    with pytest.raises(ValueError):
+        figure_bundle(square_figure(), {"gif"}, {})
+
+
+KERNEL_CELLS = [
+    "import matplotlib.pyplot as plt\nfrom calckit import describe",
+    # 1: a pyplot figure, the cell ending in describe(...): shown once, not again by pyplot's flush
+    "fig, ax = plt.subplots(figsize=(2, 2))\nax.plot([0, 1], [0, 1])\n"
+    "describe(fig, 'Kernel figure one, a rising line, as the value of the cell.')",
+    # 2: the same with plt.show()
+    "fig, ax = plt.subplots(figsize=(2, 2))\nax.plot([0, 1], [1, 0])\n"
+    "describe(fig, 'Kernel figure two, a falling line, shown by plt.show().')\nplt.show()",
+    # 3: two figures; the described one is the value, the other is left for the flush: each once
+    "a, ax = plt.subplots(figsize=(2, 2))\nax.plot([0, 1], [0, 1])\n"
+    "b, bx = plt.subplots(figsize=(2, 2))\nbx.plot([0, 1], [1, 1])\n"
+    "describe(a, 'Kernel figure three, described; its neighbour is not.')",
+    # 4: the figure formats and print_figure kwargs set with %config
+    "%config InlineBackend.figure_formats = ['svg']\nfig, ax = plt.subplots(figsize=(2, 2))\n"
+    "ax.plot([0, 1], [0, 2])\ndescribe(fig, 'Kernel figure four, drawn as SVG after the config magic.')",
+    "%config InlineBackend.figure_formats = ['retina']\n%config InlineBackend.print_figure_kwargs = {'bbox_inches': None}\n"
+    "fig, ax = plt.subplots(figsize=(2, 2))\nax.plot([0, 1], [2, 0])\n"
+    "describe(fig, 'Kernel figure five, a retina PNG without a tight bounding box.')",
+    # 6: figures kept open between cells (close_figures = False): still shown once, and still open
+    "%config InlineBackend.close_figures = False\n%config InlineBackend.figure_formats = ['png']\n"
+    "fig, ax = plt.subplots(figsize=(2, 2))\nax.plot([0, 1], [1, 2])\n"
+    "describe(fig, 'Kernel figure six, with figures kept open between cells.')",
+    "print(plt.fignum_exists(fig.number))",
+]
+
+
+@pytest.fixture(scope="module")
+def kernel_outputs():
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in KERNEL_CELLS])
+    nbclient.NotebookClient(nb, kernel_name="python3", timeout=300).execute()
+    return [[o for o in cell.outputs if o["output_type"] in ("display_data", "execute_result")] for cell in nb.cells], \
+        ["".join(o.get("text", "") for o in cell.outputs if o["output_type"] == "stream") for cell in nb.cells]
+
+
+def test_a_pyplot_figure_ending_a_cell_is_shown_once(kernel_outputs):
+    """In a kernel, with pyplot's inline backend: a figure that is the cell's value (describe returns
+    it), or shown with plt.show(), appears once; an undescribed neighbour is still shown by pyplot's
+    flush, once; with close_figures = False the figure is shown once and stays open."""
+    figures, printed = kernel_outputs
+    alts = [[o.get("metadata", {}).get("image/png", {}).get("alt") for o in outputs] for outputs in figures]
+    assert alts[1] == ["Kernel figure one, a rising line, as the value of the cell."]
+    assert alts[2] == ["Kernel figure two, a falling line, shown by plt.show()."]
+    assert alts[3] == ["Kernel figure three, described; its neighbour is not.", None]
+    assert set(figures[3][1]["data"]) == {"image/png", "text/plain"}
+    assert alts[6] == ["Kernel figure six, with figures kept open between cells."]
+    assert printed[7].strip() == "True"
+
+
+def test_a_kernel_honours_the_inline_backends_formats_and_kwargs(kernel_outputs):
+    import base64
+    figures, _ = kernel_outputs
+    [svg] = figures[4]
+    assert set(svg["data"]) == {"image/svg+xml", "text/html", "text/plain"}
+    assert svg["metadata"] == {"image/svg+xml": {"alt": "Kernel figure four, drawn as SVG after the config magic."}}
+    image = one_img(svg["data"]["text/html"])
+    assert image["alt"] == "Kernel figure four, drawn as SVG after the config magic."
+    assert base64.b64decode(image["src"].split(",", 1)[1]).decode() == svg["data"]["image/svg+xml"]
+    [retina] = figures[5]
+    assert png_size(retina["data"]["image/png"]) == (400, 400)        # 2 x 2 inches, 100 dpi, doubled, not cropped
+    assert retina["metadata"]["image/png"] == {"alt": "Kernel figure five, a retina PNG without a tight bounding box.",
+                                               "width": 200, "height": 200}
+    assert one_img(retina["data"]["text/html"])["src"] == "data:image/png;base64," + retina["data"]["image/png"]
+
+
+def test_both_copies_of_the_image_are_needed():
+    """Why a figure's PNG is sent twice (as image/png and inside text/html): nbconvert's LaTeX (PDF)
+    export takes only the PNG (without it the figure is lost, its alt printed as text), while
+    JupyterLab and nbconvert's HTML take the HTML, the only one of the two that carries the alt text
+    into the page (JupyterLab's image renderer writes no alt; see the module's docstring)."""
+    from nbconvert import HTMLExporter, LatexExporter
+    from calckit.figures import describe, figure_bundle
+    data, metadata = figure_bundle(describe(square_figure(), ALT), {"png"}, {"bbox_inches": "tight"})
+
+    def export(exporter, bundle):
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("fig", outputs=[
+            nbformat.v4.new_output("display_data", data=bundle, metadata=metadata)])])
+        return exporter.from_notebook_node(nb)
+
+    _, resources = export(LatexExporter(), data)
+    assert [name for name in resources["outputs"] if name.endswith(".png")]
+    _, resources = export(LatexExporter(), {k: v for k, v in data.items() if k != "image/png"})
+    assert not [name for name in resources["outputs"] if name.endswith(".png")]
+    page, _ = export(HTMLExporter(template_name="lab"), {k: v for k, v in data.items() if k != "text/html"})
+    parser = ImageTags()
+    parser.feed(page)
+    assert [image.get("alt") for image in parser.images if image.get("src", "").startswith("data:image/png")] \
+        != [ALT]                                 # without the HTML, the lab template loses the alt text
+
+
+# --- the lectures' alt texts say the numbers their cells compute, not copies typed in ---------------
+
+COMPUTED_IN_ALT = {   # (lecture, cell id): the variables the alt text's numbers are formatted from
+    ("week2_multivariate_calculus/03_the_hessian.ipynb", "f3fea16a"): {"grid", "eig_at_origin"},
+    ("week2_multivariate_calculus/04_the_sandpit.ipynb", "8b9e7c10"): {"arrow_game", "axis", "arrow_path"},
+    ("week3_chain_rule_and_neural_networks/01_the_multivariate_chain_rule.ipynb", "b5c0521a"): {"widths"},
+    ("week3_chain_rule_and_neural_networks/02_neural_networks_and_backpropagation.ipynb", "5ac5254f"):
+        {"grid", "neuron_params"},
+    ("week3_chain_rule_and_neural_networks/03_training_a_network.ipynb", "95945fb9"): {"Y", "snapshots", "costs"},
+    ("week3_chain_rule_and_neural_networks/03_training_a_network.ipynb", "19910a06"): {"curves", "learning_rates"},
+    ("week4_taylor_series/01_taylor_series.ipynb", "0bdb47a4"): {"styles"},
+    ("week4_taylor_series/02_how_wrong_is_a_truncated_series.ipynb", "4a56bac2"): {"ns", "x_shown", "dip_n"},
+    ("week4_taylor_series/02_how_wrong_is_a_truncated_series.ipynb", "6ec5d407"): {"degrees", "fitted_slopes"},
+    ("week4_taylor_series/02_how_wrong_is_a_truncated_series.ipynb", "8ca791f3"): {"dxs", "slope_text"},
+    ("week4_taylor_series/03_linearisation_and_the_multivariate_series.ipynb", "6644ba58"):
+        {"p0", "r", "slope_plane", "slope_quad"},
+    ("week4_taylor_series/03_linearisation_and_the_multivariate_series.ipynb", "2e07d23d"): {"shrink"},
+    ("week5_optimisation/03_sandpit_strategies.ipynb", "3633a48f"): {"results"},
+    ("week6_regression/01_chi_squared_and_linear_regression.ipynb", "ecd8c8f5"): {"mass", "sigma", "residual_spread"},
+    ("week6_regression/02_nonlinear_least_squares.ipynb", "3e8949b8"): {"flipper", "mu_fit", "sig_fit", "pulls"},
+}
+
+
+def alt_text_names(source):
+    """The names used inside the f-string fields of each describe(fig, ...) call's text."""
+    import ast
+    tree = ast.parse("\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines()))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "describe" and len(node.args) == 2:
+            found.append({name.id for field in ast.walk(node.args[1]) if isinstance(field, ast.FormattedValue)
+                          for name in ast.walk(field.value) if isinstance(name, ast.Name)})
+    return found
+
+
+def test_the_check_of_computed_numbers_can_fail():
+    assert alt_text_names('describe(fig, "falls to 1e-8 at h = 1e-5")') == [set()]
+    assert alt_text_names('describe(fig, f"falls to {err.min():.0e} at h = {hs[k]:.0e}")') == [{"err", "hs", "k"}]
+
+
+@pytest.mark.parametrize("lecture, cell_id", sorted(COMPUTED_IN_ALT), ids=[f"{n.split('/')[1][:24]}-{c}" for n, c in
+                                                                          sorted(COMPUTED_IN_ALT)])
+def test_alt_text_numbers_are_formatted_from_the_cells_variables(lecture, cell_id):
+    """These alt texts once held numbers typed in (right at the time, e.g. "342 penguins", "slopes 2 and
+    3"): now each is formatted from what the cell computes, so the text follows the figure."""
+    path = Path(__file__).resolve().parent.parent / "course" / lecture
+    [cell] = [c for c in read_notebook(path).cells if c.get("id") == cell_id]
+    [names] = alt_text_names(cell.source)
+    assert COMPUTED_IN_ALT[lecture, cell_id] <= names, (lecture, cell_id, sorted(names))
