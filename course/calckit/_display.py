@@ -57,23 +57,43 @@ def figure_widget(explorer, controls, readout=None, alt=None):
 
     `explorer.live` is its LiveFigure; `readout(result)` turns the numbers that
     `update` returns into HTML shown under the plot. `alt` says in words what the plot
-    shows, for whoever cannot see it (see `plot_image`).
+    shows, for whoever cannot see it (see `plot_image`): a string, or a function
+    `alt(result)` of the same result as `readout`, for a plot whose meaning changes with
+    the controls (an arrow that vanishes, a path that ends somewhere). The text
+    alternative is then set again on every refresh, when it changes.
     """
     import ipywidgets as widgets  # here, so the numerics and tests need no widget stack
 
-    image = plot_image(alt)
+    describe = alt if callable(alt) else (lambda _result: alt)
+    image = None
     text = widgets.HTML()
 
     def refresh(_change=None):
+        nonlocal image
         result = explorer.update(**{name: control.value for name, control in controls.items()})
+        if image is None:
+            image = plot_image(describe(result))
+        else:
+            set_alt(image, describe(result))
         image.value = explorer.live.png()
         if readout is not None:
             text.value = readout(result)
 
+    refresh()
     for control in controls.values():
         control.observe(refresh, names="value")
-    refresh()
-    return widgets.VBox([widgets.HBox(list(controls.values())), image, text])
+    box = widgets.VBox([widgets.HBox(list(controls.values())), image, text])
+    box.explorer = explorer  # for experiments and tests: its figure is box.explorer.live.fig
+    return box
+
+
+def set_alt(image, alt):
+    """Give a plot's Image a new text alternative (sent to the front end only when it changed)."""
+    alt = " ".join(str(alt).split())
+    if not alt:
+        raise ValueError("a widget's plot needs a text alternative (alt) saying what it shows")
+    if image.tooltip != alt:
+        image.tooltip = alt
 
 
 _IMAGE = None
@@ -90,6 +110,7 @@ def plot_image(alt, **options):
     import ipywidgets as widgets
     from traitlets import Unicode
 
+    alt = "" if alt is None else " ".join(str(alt).split())
     if not alt:
         raise ValueError("a widget's plot needs a text alternative (alt) saying what it shows")
     if _IMAGE is None:

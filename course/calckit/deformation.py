@@ -6,6 +6,7 @@ import numpy as np
 from matplotlib.ticker import MaxNLocator
 
 from ._display import LiveFigure, figure_widget
+from .figures import BLACK, YELLOW
 
 
 @dataclass(frozen=True)
@@ -93,8 +94,9 @@ class DeformationExplorer:
         for ax in (self.ax_in, self.ax_out):  # fewer tick labels: text is most of a full redraw
             ax.xaxis.set_major_locator(MaxNLocator(5))
             ax.yaxis.set_major_locator(MaxNLocator(5))
-        self.cell_in, = self.ax_in.fill([], [], facecolor="gold", edgecolor="black", lw=1.5)
-        self.cell_out, = self.ax_out.fill([], [], facecolor="gold", edgecolor="black", lw=1.5)
+        # Yellow with a black edge: over any colour of the viridis scale one of the two stands out.
+        self.cell_in, = self.ax_in.fill([], [], facecolor=YELLOW, edgecolor=BLACK, lw=1.5)
+        self.cell_out, = self.ax_out.fill([], [], facecolor=YELLOW, edgecolor=BLACK, lw=1.5)
         self.title = self.fig.text(0.5, 0.95, "", ha="center", fontsize=11)
         self.live.animate(self.cell_in, self.cell_out, self.title)
         self.map_name = None
@@ -149,13 +151,19 @@ class DeformationExplorer:
         predicted = abs(det) * du * dv
         self.title.set_text(f"at ({m.names[0]}, {m.names[1]}) = ({u0:.2f}, {v0:.2f}):  det J = {det:.4f};  "
                             f"cell area {du * dv:.4g} → {measured:.4g}")
-        return {"det": det, "area_before": du * dv, "area_after": measured,
+        return {"det": det, "area_before": du * dv, "area_after": measured, "point": (u0, v0),
+                "names": m.names, "map": self.map_name,
                 "predicted": predicted, "ratio": measured / predicted if predicted else np.nan}
 
 
-ALT = ("Left: a grid in the plane before the map, with one small cell highlighted. Right: the grid and the "
-       "cell after the map, coloured by det J (see the colour bar). The two areas and their ratio are in the "
-       "text below.")
+def deformation_alt(r):
+    """The plot's text alternative, for what `update` returned: the highlighted cell, before and after."""
+    (u, v), (nu, nv) = r["point"], r["names"]
+    return (f"Left: a grid of cells in the ({nu}, {nv}) plane before the map “{r['map']}”, with one small cell "
+            f"highlighted (yellow, black edge) around ({nu}, {nv}) = ({u:.2f}, {v:.2f}). Right: the grid and that "
+            f"cell after the map, each cell coloured by det J (see the colour bar). The highlighted cell's area, "
+            f"{r['area_before']:.4g} before, is {r['area_after']:.4g} after, and det J = {r['det']:.4g} at its "
+            "centre; the text below compares the area after with |det J| times the area before.")
 
 
 def deformation_explorer(mapping="polar"):
@@ -169,7 +177,7 @@ def deformation_explorer(mapping="polar"):
         "size": widgets.FloatLogSlider(value=0.1, base=10, min=-3, max=-0.7, step=0.05, description="cell size"),
         "mapping": widgets.Dropdown(options=list(MAPS), value=mapping, description="map"),
     }
-    return figure_widget(_Fractions(explorer), controls, _readout, alt=ALT)
+    return figure_widget(_Fractions(explorer), controls, _readout, alt=deformation_alt)
 
 
 class _Fractions:

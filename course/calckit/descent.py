@@ -2,6 +2,7 @@
 import numpy as np
 
 from ._display import LiveFigure, figure_widget
+from .figures import BLUE, VERMILLION
 from .surfaces import SURFACES, get_surface
 
 QUADRATIC_BOWL = "bowl"   # x² + 2y²: Hessian diag(2, 4), so gradient descent diverges for η > 2/4
@@ -145,8 +146,8 @@ class DescentExplorer:
         self.fig = self.live.fig
         self.fig.subplots_adjust(left=0.1, right=0.97, bottom=0.1, top=0.9)
         self.ax = self.fig.add_subplot()
-        self.path, = self.ax.plot([], [], "o-", color="tab:red", ms=3, lw=1.2, label="gradient descent")
-        self.newton, = self.ax.plot([], [], "s--", color="tab:blue", ms=4, lw=1, label="Newton")
+        self.path, = self.ax.plot([], [], "o-", color=VERMILLION, ms=3, lw=1.2, label="gradient descent (circles)")
+        self.newton, = self.ax.plot([], [], "s--", color=BLUE, ms=4, lw=1, label="Newton (squares, dashed)")
         self.title = self.ax.text(0.5, 1.02, "", transform=self.ax.transAxes, ha="center")
         self.live.animate(self.path, self.newton, self.title)
         self._contours = None
@@ -176,11 +177,27 @@ class DescentExplorer:
         self.newton.set_data(newton[:, 0], newton[:, 1])
         self.title.set_text(f"η = {learning_rate:.3g}: after {len(path) - 1} steps f = {r['f']:.4g}"
                             + ("  (diverging)" if r["ran_away"] else ""))
-        return r
+        (x0, x1), (y0, y1) = s.xlim, s.ylim
+        shown = lambda p: bool(x0 <= p[0] <= x1 and y0 <= p[1] <= y1)
+        return {**r, "surface": self.surface, "start": self.start,
+                "path_end_shown": shown(path[-1]), "newton_end_shown": shown(newton[-1])}
 
 
-ALT = ("Contour map of f(x, y) with two paths from the same start: gradient descent (dots joined by a solid "
-       "line) and Newton's method (squares, dashed line). Where each path ends is in the text below.")
+def descent_alt(r):
+    """The plot's text alternative, for what `update` returned: the two paths, and where each ends."""
+    def end(points, shown):
+        n = len(points) - 1
+        x, y = (f"{round(float(v), 3) + 0.0:.6g}" for v in points[-1])
+        steps = f"{n} step{'s' if n != 1 else ''}"
+        if shown:
+            return f"ends at ({x}, {y}) after {steps}"
+        return f"leaves the picture: after {steps} it is at ({x}, {y})"
+
+    a, b = r["start"]
+    return (f"Contour map of f(x, y), the surface “{r['surface']}”, with two paths from the start ({a:g}, {b:g}): "
+            f"gradient descent (circles joined by a solid line) {end(r['path'], r['path_end_shown'])}; Newton's "
+            f"method (squares, dashed line) {end(r['newton'], r['newton_end_shown'])}. "
+            "The text below says whether each converged.")
 
 
 def descent_explorer(surface=QUADRATIC_BOWL):
@@ -194,4 +211,4 @@ def descent_explorer(surface=QUADRATIC_BOWL):
         "steps": widgets.IntSlider(value=30, min=1, max=200, description="steps"),
         "surface": widgets.Dropdown(options=list(SURFACES), value=surface, description="f(x, y)"),
     }
-    return figure_widget(explorer, controls, descent_readout, alt=ALT)
+    return figure_widget(explorer, controls, descent_readout, alt=descent_alt)

@@ -2,6 +2,7 @@
 import numpy as np
 
 from ._display import LiveFigure, figure_widget
+from .figures import BLACK, VERMILLION
 from .surfaces import SURFACES, get_surface
 
 
@@ -67,11 +68,12 @@ class GradientExplorer:
         self.ax = self.fig.add_subplot(1, 2, 2)
         self.surface_name = None
         self._static = []
-        self.marker3d, = self.ax3d.plot([], [], [], "o", color="tab:red", ms=7, zorder=10)
-        self.marker, = self.ax.plot([], [], "o", color="tab:red", zorder=5)
-        self.level, = self.ax.plot([], [], "--", color="tab:red", lw=1, label="contour through the point")
+        self.marker3d, = self.ax3d.plot([], [], [], "o", color=VERMILLION, mec=BLACK, ms=7, zorder=10)
+        self.marker, = self.ax.plot([], [], "o", color=VERMILLION, mec=BLACK, zorder=5)
+        # the contour's tangent line at the point: dashed, unlike the solid contours
+        self.level, = self.ax.plot([], [], "--", color=BLACK, lw=1.2, label="tangent to the contour through the point")
         self.arrow = self.ax.annotate("", xy=(0, 0), xytext=(0, 0), zorder=6,
-                                      arrowprops=dict(arrowstyle="-|>", color="tab:red", lw=2.5))
+                                      arrowprops=dict(arrowstyle="-|>", color=VERMILLION, lw=2.5))
         self.title = self.fig.text(0.5, 0.955, "", ha="center", fontsize=11)
         self.live.animate(self.marker3d, self.marker, self.level, self.arrow, self.title)
         self._set_surface(surface)
@@ -135,7 +137,8 @@ class GradientExplorer:
         # The change of f over a step of READOUT_STEP uphill, computed from f itself (near a
         # stationary point the curvature term outweighs the first-order estimate READOUT_STEP |∇f|).
         ahead = np.array([x0, y0]) + READOUT_STEP * direction
-        return {"f": f0, "gradient": g, "slope": norm, "uphill": direction,
+        return {"f": f0, "gradient": g, "slope": norm, "uphill": direction, "point": (x0, y0),
+                "surface": self.surface_name, "arrow_length": self.scale * norm / self.width,
                 "stationary": stationary,
                 "kind": None if stationary is None else stationary_kind(s, stationary),
                 "rise": float(s.f(*ahead)) - f0, "first_order_rise": READOUT_STEP * norm}
@@ -160,9 +163,28 @@ def describe(r):
     return text
 
 
-ALT = ("Left: the surface f(x, y) in 3-D with the point (x₀, y₀) on it. Right: its contour map with the "
-       "gradient at the point as an arrow, pointing uphill across the contours, and the contour through the "
-       "point as a dashed line. The gradient's value is in the text below.")
+VISIBLE = 0.01   # an arrow shorter than this fraction of the plot's width is too short to see
+
+
+def gradient_alt(r):
+    """The plot's text alternative, for what `update` returned (the arrow and the tangent segment are
+    drawn only where ∇f ≠ 0; an arrow too short to see is said to be)."""
+    x0, y0 = r["point"]
+    gx, gy = r["gradient"]
+    text = (f"Left: the surface “{r['surface']}” in 3-D with the point ({x0:.2f}, {y0:.2f}) on it as a dot. Right: "
+            f"its contour map with the point")
+    if r["slope"] <= 1e-12:
+        text += ", where the gradient is zero: no arrow and no tangent segment are drawn"
+    else:
+        arrow = ("an arrow too short to see" if r["arrow_length"] < VISIBLE
+                 else "an arrow pointing uphill across the contours, longer where steeper")
+        text += (f", the gradient ∇f = ({_number(gx)}, {_number(gy)}) there as {arrow}, and a short dashed segment along "
+                 f"the tangent to the contour through the point, at a right angle to the gradient")
+    return text + ". The text below gives the direction of steepest ascent, or says the point is stationary."
+
+
+def _number(v):
+    return f"{v:.3f}".replace("-0.000", "0.000")
 
 
 def gradient_explorer(surface="hill and hole", x0=0.5, y0=0.5):
@@ -177,4 +199,4 @@ def gradient_explorer(surface="hill and hole", x0=0.5, y0=0.5):
                                   description="y₀"),
         "surface": widgets.Dropdown(options=list(SURFACES), value=surface, description="f(x, y)"),
     }
-    return figure_widget(explorer, controls, describe, alt=ALT)
+    return figure_widget(explorer, controls, describe, alt=gradient_alt)

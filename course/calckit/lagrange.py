@@ -6,6 +6,7 @@ from typing import Callable
 import numpy as np
 
 from ._display import LiveFigure, figure_widget
+from .figures import BLACK, BLUE, VERMILLION
 
 
 @dataclass(frozen=True)
@@ -51,13 +52,21 @@ class LagrangeExplorer:
         self.fig = self.live.fig
         self.fig.subplots_adjust(left=0.1, right=0.97, bottom=0.1, top=0.9)
         self.ax = self.fig.add_subplot()
-        self.point, = self.ax.plot([], [], "o", color="black", zorder=5)
+        self.point, = self.ax.plot([], [], "o", color=BLACK, zorder=5)
+        # The two arrows differ by more than colour: ∇f solid with a filled head, ∇g dashed with an
+        # open one, each labelled at its tip.
         self.arrow_f = self.ax.annotate("", xy=(0, 0), xytext=(0, 0), zorder=6,
-                                        arrowprops=dict(arrowstyle="-|>", color="tab:red", lw=2))
-        self.arrow_g = self.ax.annotate("", xy=(0, 0), xytext=(0, 0), zorder=6,
-                                        arrowprops=dict(arrowstyle="-|>", color="tab:blue", lw=2))
+                                        arrowprops=dict(arrowstyle="-|>", color=VERMILLION, lw=2.5,
+                                                        mutation_scale=18))
+        self.arrow_g = self.ax.annotate("", xy=(0, 0), xytext=(0, 0), zorder=7,
+                                        arrowprops=dict(arrowstyle="->", color=BLUE, lw=2, linestyle="--",
+                                                        mutation_scale=18))
+        label = dict(ha="center", va="center", fontsize=12, zorder=8,
+                     bbox=dict(boxstyle="round,pad=0.15", facecolor="white", edgecolor="none", alpha=0.8))
+        self.label_f = self.ax.text(0, 0, "$\\nabla f$", color=BLACK, **label)
+        self.label_g = self.ax.text(0, 0, "$\\nabla g$", color=BLACK, **label)
         self.title = self.ax.text(0.5, 1.02, "", transform=self.ax.transAxes, ha="center")
-        self.live.animate(self.point, self.arrow_f, self.arrow_g, self.title)
+        self.live.animate(self.point, self.arrow_f, self.arrow_g, self.label_f, self.label_g, self.title)
         self._static = []
         self.problem = None
         self._set_problem(problem)
@@ -73,7 +82,7 @@ class LagrangeExplorer:
         contours = self.ax.contour(X, Y, p.f(X, Y), levels=25, cmap="viridis", linewidths=0.8)
         s = np.linspace(*p.s_range, 400)
         cx, cy = p.curve(s)
-        curve, = self.ax.plot(cx, cy, color="black", lw=2, label="the constraint $g = 0$")
+        curve, = self.ax.plot(cx, cy, "-", color=BLACK, lw=2, label="the constraint $g = 0$")
         self._static = [contours, curve]
         self.ax.set(xlim=p.xlim, ylim=p.ylim, xlabel="$x$", ylabel="$y$", aspect="equal")
         self.ax.legend(loc="lower left", fontsize=8)
@@ -90,26 +99,47 @@ class LagrangeExplorer:
         x, y = (float(v) for v in p.curve(s))
         gf, gg = np.asarray(p.grad_f(x, y), dtype=float), np.asarray(p.grad_g(x, y), dtype=float)
         self.point.set_data([x], [y])
+        here = np.array([x, y])
+        units = []
         for arrow, vector in ((self.arrow_f, gf), (self.arrow_g, gg)):
             length = np.linalg.norm(vector)
-            tip = np.array([x, y]) + (0.6 * vector / length if length > 0 else 0)
-            arrow.xy = tuple(tip)
+            unit = vector / length if length > 0 else np.zeros(2)
+            units.append(unit)
+            arrow.xy = tuple(here + 0.6 * unit)
             arrow.set_position((x, y))
+        # each label just beyond its arrow's tip; side by side when the tips (nearly) coincide
+        at_f, at_g = here + 0.78 * units[0], here + 0.78 * units[1]
+        if np.linalg.norm(at_f - at_g) < 0.2:
+            across = np.array([-units[0][1], units[0][0]]) * 0.11
+            at_f, at_g = at_f + across, at_g - across
+        self.label_f.set_position(tuple(at_f))
+        self.label_g.set_position(tuple(at_g))
         # sine of the angle between the gradients: 0 when they are parallel (a constrained stationary point)
         cross = float((gf[0] * gg[1] - gf[1] * gg[0]) / (np.linalg.norm(gf) * np.linalg.norm(gg)))
         self.title.set_text(f"at ({x:.3f}, {y:.3f}): f = {float(p.f(x, y)):.4f}, "
                             f"sin(angle between ∇f and ∇g) = {cross:+.3f}")
-        return {"point": (x, y), "f": float(p.f(x, y)), "sin_angle": cross,
+        cosine = float(np.clip(gf @ gg / (np.linalg.norm(gf) * np.linalg.norm(gg)), -1, 1))
+        return {"point": (x, y), "f": float(p.f(x, y)), "sin_angle": cross, "problem": self.problem,
+                "angle": float(np.degrees(np.arccos(cosine))),
                 "lam": float(gf @ gg / (gg @ gg))}
 
 
-ALT = ("Contour map of f(x, y) with the constraint curve g = 0 (thick line) and a point on it; from the point "
-       "an arrow for the gradient of f and one for the gradient of g: f is stationary along the curve where "
-       "they are parallel. Whether they are, and λ, are in the text below.")
+def lagrange_alt(r):
+    """The plot's text alternative, for what `update` returned: the point, and whether the arrows are parallel
+    (as the readout decides it: |sin| < 0.01)."""
+    x, y = r["point"]
+    if abs(r["sin_angle"]) < 0.01:
+        relation = ("parallel, pointing the same way" if r["angle"] < 90 else "parallel, pointing opposite ways")
+        relation += ": f is stationary along the curve here"
+    else:
+        relation = f"not parallel ({r['angle']:.0f}° apart): f still changes along the curve"
+    return (f"Contour map of f(x, y) for “{r['problem']}”, with the constraint curve g = 0 (thick solid line) and "
+            f"the point ({x:.2f}, {y:.2f}) on it. From the point, a solid arrow labelled ∇f and a dashed arrow "
+            f"labelled ∇g show the directions of the two gradients; here they are {relation}. λ is in the text below.")
 
 
 def lagrange_explorer(problem="the lecture's example"):
-    """Slide along the constraint: f is stationary where ∇f (red) lines up with ∇g (blue)."""
+    """Slide along the constraint: f is stationary where ∇f (solid arrow) lines up with ∇g (dashed)."""
     import ipywidgets as widgets
 
     explorer = LagrangeExplorer(problem)
@@ -117,7 +147,7 @@ def lagrange_explorer(problem="the lecture's example"):
         "s": widgets.FloatSlider(value=0.0, min=SLIDER[0], max=SLIDER[1], step=SLIDER[2], description="along g = 0"),
         "problem": widgets.Dropdown(options=list(PROBLEMS), value=problem, description="problem"),
     }
-    return figure_widget(explorer, controls, lagrange_readout, alt=ALT)
+    return figure_widget(explorer, controls, lagrange_readout, alt=lagrange_alt)
 
 
 def lagrange_readout(r):

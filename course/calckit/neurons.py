@@ -1,7 +1,8 @@
 """Widgets for Week 3: one neuron over the input plane, and a small network training live."""
 import numpy as np
 
-from ._display import LiveFigure, figure_widget, plot_image
+from ._display import LiveFigure, figure_widget, plot_image, set_alt
+from .figures import BLACK, BLUE, ORANGE
 from .network import Network, sigma
 
 
@@ -39,10 +40,12 @@ class NeuronExplorer:
             self.line.set_data([foot[0] - along[0], foot[0] + along[0]], [foot[1] - along[1], foot[1] + along[1]])
             # From the line's foot when it is in view, else from the origin; never clipped end by end,
             # which would turn the arrow away from w.
-            start = foot if np.all(np.abs(foot) <= self.extent - 1) else np.zeros(2)
+            from_line = bool(np.all(np.abs(foot) <= self.extent - 1))
+            start = foot if from_line else np.zeros(2)
             self.arrow.xy = tuple(start + np.array([w1, w2]) / norm)
             self.arrow.set_position(tuple(start))
         else:
+            from_line = False
             self.line.set_data([], [])
             self.arrow.xy = self.arrow.xyann = (0, 0)
         self.title.set_text(f"$a = \\sigma({w1:.2f}\\,x_1 {w2:+.2f}\\,x_2 {b:+.2f})$")
@@ -50,17 +53,44 @@ class NeuronExplorer:
         # z is linear, so over the square its extremes are at the corners: the line z = 0 crosses the
         # panel exactly when the corners' z do not all have one sign.
         corners = [w1 * sx * self.extent + w2 * sy * self.extent + b for sx in (-1, 1) for sy in (-1, 1)]
-        return {"w": (w1, w2), "b": b, "steepness": steepness,
+        return {"w": (w1, w2), "b": b, "steepness": steepness, "arrow_from_line": from_line,
+                "extent": self.extent,
                 "output_at_origin": float(sigma(b)),
                 "line_in_view": bool(norm > 1e-9 and min(corners) <= 0.0 <= max(corners)),
                 "output_range": (float(sigma(min(corners))), float(sigma(max(corners))))}
 
 
-NEURON_ALT = ("Map of the neuron's output a = σ(w₁x₁ + w₂x₂ + b) over the (x₁, x₂) plane, coloured from 0 to 1 "
-              "(see the colour bar), with the line where a = ½ and an arrow along the weights (w₁, w₂), towards "
-              "higher output. The numbers are in the text below.")
-TRAINING_ALT = ("Left: the training data (dots) and the network's curve through them. Right: the cost against the "
-                "training step, on a log scale. The steps taken and the cost are in the text below.")
+def neuron_alt(r):
+    """The neuron explorer's text alternative, for what `update` returned: with w = 0 there is no line
+    and no arrow; the line a = ½ may lie outside the view."""
+    (w1, w2), b, e = r["w"], r["b"], r["extent"]
+    text = (f"Map of one neuron's output a = σ(w₁x₁ + w₂x₂ + b), with w = ({w1:.1f}, {w2:.1f}) and b = {b:.1f}, over "
+            f"the (x₁, x₂) plane from {-e:g} to {e:g}, coloured from blue for 0 to red for 1 (see the colour bar)")
+    low, high = r["output_range"]
+    if r["steepness"] <= 2.5e-10:          # |w| <= 1e-9, as update() treats it
+        text += (f": with w = 0 the output is σ(b) = {r['output_at_origin']:.3f} everywhere, one flat colour, "
+                 "so no line a = ½ and no arrow are drawn")
+    else:
+        where = "from the line" if r["arrow_from_line"] else "from the origin"
+        if r["line_in_view"]:
+            text += f", with a black line where a = ½ and an arrow {where} along w, towards higher output"
+        else:
+            text += (f"; the line where a = ½ lies outside this view, and the output stays between {low:.3f} and "
+                     f"{high:.3f}; an arrow {where} points along w, towards higher output")
+    return text + ". The numbers are in the text below."
+
+
+def training_alt(r):
+    """The training explorer's text alternative, for what `update` returned."""
+    steps, cost, start = r["steps"], r["cost"], r["history"][0]
+    text = (f"Left: the “{r['target']}” training data (dots) and the network's curve (solid line) after {steps} "
+            f"training step{'s' if steps != 1 else ''}. Right: the cost against the training step, on a log scale")
+    if steps == 0:
+        text += f": empty until training starts (the starting cost is {start:.3g})"
+    else:
+        trend = "down" if cost < start else "up" if cost > start else "unchanged"
+        text += f", {trend} from {start:.3g} at the start to {cost:.3g}"
+    return text + ". The text below gives the steps and the cost."
 
 
 def neuron_explorer():
@@ -73,7 +103,7 @@ def neuron_explorer():
         "w2": widgets.FloatSlider(value=0.5, min=-5, max=5, step=0.1, description="w₂"),
         "b": widgets.FloatSlider(value=0.0, min=-5, max=5, step=0.1, description="b"),
     }
-    return figure_widget(explorer, controls, neuron_readout, alt=NEURON_ALT)
+    return figure_widget(explorer, controls, neuron_readout, alt=neuron_alt)
 
 
 def neuron_readout(r):
@@ -113,11 +143,11 @@ class TrainingExplorer:
         self.fig = self.live.fig
         self.fig.subplots_adjust(left=0.07, right=0.98, bottom=0.14, top=0.86, wspace=0.25)
         self.ax, self.ax_cost = self.fig.subplots(1, 2)
-        self.points, = self.ax.plot([], [], "o", color="tab:orange", ms=4, label="training data")
-        self.curve, = self.ax.plot([], [], color="tab:blue", lw=2, label="network")
+        self.points, = self.ax.plot([], [], "o", color=ORANGE, mec=BLACK, mew=0.5, ms=4, label="training data")
+        self.curve, = self.ax.plot([], [], "-", color=BLUE, lw=2, label="network")
         self.ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="$x$", ylabel="$y$")
         self.ax.legend(loc="upper right", fontsize=8)
-        self.history_line, = self.ax_cost.plot([], [], color="tab:blue")
+        self.history_line, = self.ax_cost.plot([], [], "-", color=BLUE)
         self.ax_cost.set(yscale="log", xlabel="training step", ylabel="cost $C$", xlim=(0, 1000),
                          ylim=(self.LOWEST, 1.0))
         self.ax_cost.grid(alpha=0.3)
@@ -158,7 +188,7 @@ class TrainingExplorer:
         self.history_line.set_data(np.arange(len(self.history)), self.history)
         rate = "" if learning_rate is None else f", learning rate {learning_rate:g}"
         self.title.set_text(f"{self.target}: step {self.steps}, cost {self.history[-1]:.3g}{rate}")
-        return {"steps": self.steps, "cost": self.history[-1], "history": self.history}
+        return {"steps": self.steps, "cost": self.history[-1], "history": self.history, "target": self.target}
 
 
 def training_readout(result, learning_rate):
@@ -172,7 +202,7 @@ def training_explorer(target="wave", steps_per_frame=20):
     import ipywidgets as widgets
 
     explorer = TrainingExplorer(target)
-    image = plot_image(TRAINING_ALT)
+    image = plot_image(training_alt(explorer.update()))
     text = widgets.HTML()
     rate = widgets.FloatLogSlider(value=2.0, base=10, min=-2, max=1.3, step=0.1, description="learning rate")
     # Play's buttons are icons: the course's JupyterLab extension names them Play/Pause and Stop,
@@ -185,6 +215,7 @@ def training_explorer(target="wave", steps_per_frame=20):
     choice = widgets.Dropdown(options=list(TARGETS), value=target, description="target")
 
     def show(result):
+        set_alt(image, training_alt(result))
         image.value = explorer.live.png()
         text.value = training_readout(result, rate.value)
 
@@ -199,4 +230,6 @@ def training_explorer(target="wave", steps_per_frame=20):
     reset.on_click(restart)
     choice.observe(restart, names="value")
     show(explorer.update(rate.value))
-    return widgets.VBox([widgets.HBox([rate, choice]), widgets.HBox([play, step, reset]), image, text])
+    box = widgets.VBox([widgets.HBox([rate, choice]), widgets.HBox([play, step, reset]), image, text])
+    box.explorer = explorer  # for experiments and tests: its figure is box.explorer.live.fig
+    return box

@@ -6,6 +6,7 @@ import numpy as np
 from matplotlib.collections import LineCollection
 
 from ._display import LiveFigure, figure_widget
+from .figures import BLACK, BLUE, ORANGE, VERMILLION
 
 
 @dataclass(frozen=True)
@@ -56,13 +57,15 @@ class NewtonExplorer:
         self.fig = self.live.fig
         self.fig.subplots_adjust(left=0.09, right=0.98, bottom=0.12, top=0.9)
         self.ax = self.fig.add_subplot()
-        self.curve, = self.ax.plot([], [], color="black", lw=2)
+        # As in the lecture's static figure: dashed tangents, dotted drops, circled guesses (told apart
+        # by line style and marker, not by colour alone).
+        self.curve, = self.ax.plot([], [], "-", color=BLACK, lw=2)
         self.ax.axhline(0, color="grey", lw=0.8)
-        self.tangents = LineCollection([], colors="tab:orange", linewidths=1.5)
+        self.tangents = LineCollection([], colors=VERMILLION, linewidths=1.5, linestyles="dashed")
         self.ax.add_collection(self.tangents)
-        self.drops = LineCollection([], colors="tab:orange", linewidths=0.8, linestyles="dotted")
+        self.drops = LineCollection([], colors=BLUE, linewidths=1.0, linestyles="dotted")
         self.ax.add_collection(self.drops)
-        self.points, = self.ax.plot([], [], "o", color="tab:red", ms=5)
+        self.points, = self.ax.plot([], [], "o", color=ORANGE, mec=BLACK, ms=6)
         self.title = self.ax.text(0.5, 1.03, "", transform=self.ax.transAxes, ha="center")
         self.live.animate(self.tangents, self.drops, self.points, self.title)
         self.problem = None
@@ -90,11 +93,29 @@ class NewtonExplorer:
         last = xs[-1]
         self.title.set_text(f"${p.label}$ from $x_0 = {x0:.2f}$: $x_{{{len(xs) - 1}}} = {last:.10g}$, "
                             f"$f = {float(p.f(last)):.1e}$")
-        return {"iterates": xs, "stopped": stopped, "residual": float(p.f(last))}
+        return {"iterates": xs, "stopped": stopped, "residual": float(p.f(last)), "problem": self.problem,
+                "on_plot": bool(p.xlim[0] <= last <= p.xlim[1])}
 
 
-ALT = ("Graph of f(x) with Newton's guesses from x₀ as dots: from each guess the tangent line runs down to "
-       "the x axis, and a dotted line drops from its root to the next guess. The guesses are in the text below.")
+def _readable(expr):
+    """A problem's formula as a screen reader can say it: x², not x**2."""
+    return expr.replace("**2", "²").replace("**3", "³").replace("2*x", "2x")
+
+
+def newton_alt(r):
+    """The plot's text alternative, for what `update` returned: what is drawn, and where the last guess is."""
+    xs = r["iterates"]
+    n = len(xs) - 1
+    text = f"Graph of f(x) = {_readable(r['problem'])}"
+    if n == 0:
+        text += f" with the first guess x₀ = {xs[0]:.3g} as a circle: no step taken yet, so no tangent is drawn"
+    else:
+        text += (f" with Newton's guesses as circles, from x₀ = {xs[0]:.3g}: from each guess a dashed tangent runs down to the x axis, and a dotted line joins its "
+                 f"root on the axis to the next guess on the curve; after {n} step{'s' if n != 1 else ''} the guess is {xs[-1]:.6g}"
+                 + ("" if r["on_plot"] else ", off the plot"))
+    if r["stopped"]:
+        text += f". Stopped early: {r['stopped']}"
+    return text + ". The guesses are in the text below."
 
 
 def newton_explorer(problem="x**2 - 2", x0=1.0):
@@ -107,7 +128,7 @@ def newton_explorer(problem="x**2 - 2", x0=1.0):
         "steps": widgets.IntSlider(value=3, min=0, max=MAX_STEPS, description="steps"),
         "problem": widgets.Dropdown(options=list(ROOT_PROBLEMS), value=problem, description="f(x)"),
     }
-    return figure_widget(explorer, controls, newton_readout, alt=ALT)
+    return figure_widget(explorer, controls, newton_readout, alt=newton_alt)
 
 
 def newton_readout(r):

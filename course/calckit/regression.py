@@ -345,13 +345,30 @@ def gaussian_fit_readout(r):
 
 
 def gaussian_fit_alt(gauss_newton):
-    """The text alternative of the Gaussian fit explorer's plot."""
+    """The text alternative of the Gaussian fit explorer's plot: a function of what `update` returns,
+    saying where the walk (and Gauss–Newton's, if shown) ends."""
     newton = ", beside Gauss–Newton's path (squares, dashed line)" if gauss_newton else ""
     newton_end = " and the one where Gauss–Newton ends (dashed line)" if gauss_newton else ""
-    return ("Left: contours of log chi-squared over the mean μ and the width σ, with the lowest point on the grid "
-            f"(a plus) and the path of steepest descent from the start (dots){newton}. Right: the histogram with "
-            f"Poisson error bars, and the Gaussian where the walk ends (solid line){newton_end}. Where the walk "
-            "ends and its chi-squared are in the text below.")
+
+    def alt(r):
+        n = len(r["path"]) - 1
+        steps = f"{n} step{'s' if n != 1 else ''}"
+        if not r["completed"]:
+            end = f"The walk stopped early, after {steps}, at μ = {r['mu']:.2f}, σ = {r['sig']:.2f}."
+        elif not r["settling"]:
+            end = f"After {steps} the walk is not settling: where it is now is not a fit."
+        else:
+            end = f"After {steps} the walk is at μ = {r['mu']:.2f}, σ = {r['sig']:.2f}."
+        if "gn_path" in r:
+            mu, sig = r["gn_path"][-1]
+            end += f" Gauss–Newton's ends at μ = {mu:.2f}, σ = {sig:.2f}."
+        mu0, sig0 = r["path"][0]
+        return ("Left: contours of log chi-squared over the mean μ and the width σ, with the lowest point on the "
+                f"grid (a plus) and the path of steepest descent (dots) from the start μ = {mu0:g}, σ = {sig0:g}"
+                f"{newton}. Right: the "
+                f"histogram's bin densities as points with Poisson error bars, and the Gaussian where the walk "
+                f"ends (solid line){newton_end}. {end} Chi-squared is in the text below.")
+    return alt
 
 
 def gaussian_fit_explorer(x, y, sigma, mu_range, sig_range, start, xlabel="$x$", aggression=0.03,

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._display import LiveFigure, plot_image
+from ._display import LiveFigure, plot_image, set_alt
+from .figures import BLACK, BLUE, YELLOW
 
 DOMAIN = (-3.0, 3.0)
 DIFFICULTIES = ("bowl", "valley", "bumpy")
@@ -190,22 +191,28 @@ class Sandpit:
 
 
 class SandpitView:
-    """Draws a game: sand, the marks of the probes (coloured by depth), the last probe's downhill
-    direction, and the phone once found (or when revealed)."""
+    """Draws a game: sand, the marks of the probes (coloured by depth, with a colour bar that names
+    its ends deep and shallow but gives no numbers: the deepest depth would give the game away), the
+    last probe's downhill direction, and the phone once found (or when revealed)."""
 
     def __init__(self, seed=0, difficulty="bowl", tolerance=0.1):
         self.live = LiveFigure(6.5, 6.5, dpi=90)
         self.fig = self.live.fig
-        self.fig.subplots_adjust(left=0.1, right=0.97, bottom=0.08, top=0.93)
+        # The sand's centre stays near the picture's centre (a click there probes about (0, 0)).
+        self.fig.subplots_adjust(left=0.1, right=0.84, bottom=0.08, top=0.93)
         self.ax = self.fig.add_subplot()
+        self.cax = self.fig.add_axes([0.855, 0.2, 0.025, 0.6])
         self.ax.set_facecolor("#e9d7a7")
         self.ax.set(xlim=DOMAIN, ylim=DOMAIN, aspect="equal", xlabel="$x$", ylabel="$y$")
         self.ax.grid(color="white", alpha=0.5)
         self.marks = self.ax.scatter([], [], c=[], cmap="viridis_r", s=45, edgecolors="black", zorder=4)
-        self.last, = self.ax.plot([], [], "o", ms=14, mfc="none", mec="tab:red", mew=2, zorder=5)
+        self.colorbar = self.fig.colorbar(self.marks, cax=self.cax)
+        self.cax.set_title("depth", fontsize=10)
+        # blue on sand: contrast 3.6 (vermillion would be 2.7)
+        self.last, = self.ax.plot([], [], "o", ms=14, mfc="none", mec=BLUE, mew=2, zorder=5)
         self.downhill = self.ax.annotate("", xy=(0, 0), xytext=(0, 0), zorder=6,
-                                         arrowprops=dict(arrowstyle="-|>", color="tab:red", lw=2))
-        self.phone, = self.ax.plot([], [], "*", ms=22, color="gold", mec="black", zorder=7)
+                                         arrowprops=dict(arrowstyle="-|>", color=BLUE, lw=2))
+        self.phone, = self.ax.plot([], [], "*", ms=22, color=YELLOW, mec=BLACK, zorder=7)
         self.title = self.ax.text(0.5, 1.02, "", transform=self.ax.transAxes, ha="center")
         self.live.animate(self.marks, self.last, self.downhill, self.phone, self.title)
         self._revealed = []
@@ -218,7 +225,10 @@ class SandpitView:
         axis = np.linspace(*DOMAIN, 121)
         X, Y = np.meshgrid(axis, axis)
         self._grid = (X, Y, self.game.landscape.depth(np.stack([X, Y], axis=-1)))
-        self.marks.set_clim(float(self._grid[2].min()), float(self._grid[2].max()))
+        low, high = float(self._grid[2].min()), float(self._grid[2].max())
+        self.marks.set_clim(low, high)
+        self.colorbar.set_ticks([low, high], labels=["deep", "shallow"])
+        self.live.invalidate()   # the colour bar's scale is background
         return self._draw(f"new game: {difficulty}, seed {seed}. Click the sand to probe.")
 
     def reveal(self, show=True):
@@ -273,7 +283,9 @@ class SandpitView:
                   else f"{len(game.probes)} probes used")
         self.title.set_text(f"{game.difficulty}, seed {game.seed}: {status}")
         return {"probes": game.found_after if game.found else len(game.probes), "found": game.found,
-                "last": last, "message": message, "revealed": self.peeked}
+                "last": last, "message": message, "revealed": self.peeked,
+                "contours": bool(self._revealed), "phone": game.minimum.copy() if shown else None,
+                "arrow": bool(last is not None and slope > 1e-12)}
 
 
 def describe(state):
@@ -293,10 +305,26 @@ def describe(state):
     return "<br>".join(lines)
 
 
-ALT = ("The sandpit from above, x and y from -3 to 3: each probe leaves a dot coloured by its depth, the last "
-       "probe is ringed, with an arrow pointing downhill, and the phone is a star once found (or revealed). Click "
-       "the sand to probe the point under the pointer, or type x and y and press Probe; each probe's numbers "
-       "are in the text below.")
+def sandpit_alt(state):
+    """The picture's text alternative, for a state from SandpitView: what is drawn on the sand now."""
+    low, high = DOMAIN
+    text = f"The sandpit from above, x and y from {low:g} to {high:g}"
+    if state["contours"]:
+        text += ", with the landscape's depth contours revealed"
+    last = state["last"]
+    if last is None:
+        text += ". No probe yet"
+    else:
+        n = state["probes"]
+        text += (f". {n} probe{'s' if n != 1 else ''}, each a dot coloured by its depth (yellow deepest, dark "
+                 f"purple shallowest, as the colour bar beside the sand shows); the last, at "
+                 f"({last.point[0]:.2f}, {last.point[1]:.2f}), is ringed, ")
+        text += ("with an arrow pointing downhill" if state["arrow"]
+                 else "with no arrow: the floor is flat there, so no direction is downhill")
+    if state["phone"] is not None:
+        text += f". The phone is the star at ({state['phone'][0]:.2f}, {state['phone'][1]:.2f})"
+    return text + (". Click the sand, or type x and y and press Probe, to dig; "
+                   "each probe's numbers are in the text below.")
 
 
 def sandpit_game(seed=0, difficulty="bowl"):
@@ -307,7 +335,8 @@ def sandpit_game(seed=0, difficulty="bowl"):
     view = SandpitView(seed, difficulty)
     width, _ = view.live.canvas.get_width_height()
     # Shown at its own size (not stretched to the page), so it stays sharp.
-    image = plot_image(ALT, layout=widgets.Layout(width=f"{width}px", cursor="crosshair"))
+    first = view._draw(f"new game: {difficulty}, seed {seed}. Click the sand to probe.")
+    image = plot_image(sandpit_alt(first), layout=widgets.Layout(width=f"{width}px", cursor="crosshair"))
     readout = widgets.HTML()
     level = widgets.Dropdown(options=DIFFICULTIES, value=difficulty, description="landscape")
     seed_box = widgets.BoundedIntText(value=seed, min=0, max=10**9, description="seed",
@@ -323,6 +352,7 @@ def sandpit_game(seed=0, difficulty="bowl"):
                                   tooltip="show or hide the landscape's contours under the sand")
 
     def show(state):
+        set_alt(image, sandpit_alt(state))
         image.value = view.live.png()
         readout.value = describe(state)
 
@@ -336,8 +366,8 @@ def sandpit_game(seed=0, difficulty="bowl"):
     reveal.observe(lambda change: show(view.reveal(change["new"])), names="value")
     clicks = Event(source=image, watched_events=["click"])
     clicks.on_dom_event(lambda event: show(view.click(event["dataX"], event["dataY"])))
-    show(view._draw(f"new game: {difficulty}, seed {seed}. Click the sand to probe."))
+    show(first)
     box = widgets.VBox([widgets.HBox([level, seed_box, new, reveal]),
                         widgets.HBox([x_box, y_box, dig]), image, readout])
-    box.view = view  # for experiments in the notebook: box.view.game is the Sandpit
+    box.view = box.explorer = view  # for experiments in the notebook: box.view.game is the Sandpit
     return box

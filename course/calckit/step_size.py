@@ -102,8 +102,9 @@ class StepSizeExplorer:
                 ax.loglog([], [], "-.", color="#0072B2", alpha=0.7,
                           label=r"model $\frac{h^2}{6}|f'''| + \frac{\epsilon|f|}{h}$")[0],
                 ax.text(0.5, 1.02, "", transform=ax.transAxes, ha="center"))
+        # the two marks differ by line style (dotted, long dashes) and by their labels, not by colour alone
         ax.axvline(np.sqrt(EPS), color="#D55E00", ls=":", lw=1)
-        ax.axvline(np.cbrt(EPS), color="#0072B2", ls=":", lw=1)
+        ax.axvline(np.cbrt(EPS), color="#0072B2", ls=(0, (8, 3)), lw=1)
         ax.text(np.sqrt(EPS), 1e-17, r" $\epsilon^{1/2}$", color="#D55E00")
         ax.text(np.cbrt(EPS), 1e-17, r" $\epsilon^{1/3}$", color="#0072B2")
         ax.set_xlim(STEPS[0], STEPS[-1])
@@ -134,7 +135,7 @@ class StepSizeExplorer:
         self.title.set_text(f"${ex.label}$ at $x_0$ = {x0:g}")
         result = {"forward_caveat": caveats["forward"], "central_caveat": caveats["central"],
                   "predicted_forward_step": float(h_fwd), "predicted_central_step": float(h_cen),
-                  "cancellation_warning": cancellation_warning(ex, x0)}
+                  "cancellation_warning": cancellation_warning(ex, x0), "example": self.example, "x0": x0}
         for scheme, errors in (("forward", fwd), ("central", cen)):
             step, error = _best(errors)
             result[f"best_{scheme}_step"], result[f"best_{scheme}_error"] = step, error
@@ -155,9 +156,29 @@ def _best(errors):
     return float(STEPS[index]), float(errors[index])
 
 
-ALT = ("Log-log plot of the error against the step h for the forward difference (circles) and the central "
-       "difference (squares), each with its error model as a line: the error falls as h shrinks, then rises "
-       "again where round-off takes over. The best steps are in the text below.")
+def step_size_alt(r):
+    """The plot's text alternative, for what `update` returned: which curves are drawn (a model that does
+    not apply is not; an error of exactly 0 leaves a gap on the log axis)."""
+    name = r["example"].replace("**2", "²").replace("**3", "³").replace("2*x", "2x")
+    text = (f"Log-log plot, for {name} at x₀ = {r['x0']:g}, of the error against the step h for the "
+            "forward difference (circles) and the central difference (squares), with vertical lines at √ε "
+            "(dotted) and ∛ε (long dashes)")
+    models = [f"{scheme} {line}" for scheme, line in (("forward", "dashed"), ("central", "dash-dotted"))
+              if not r[f"{scheme}_caveat"]]
+    if len(models) == 2:
+        text += ("; each error model is a line (forward dashed, central dash-dotted): the errors fall as h "
+                 "shrinks, then rise again where round-off takes over.")
+    elif models:
+        text += f"; only one error model applies here and is drawn as a line ({models[0]})."
+    else:
+        text += "; neither error model applies here, so no model line is drawn."
+    for scheme, points in (("forward", "circles"), ("central", "squares")):
+        exact = r[f"exact_{scheme}_steps"]
+        if exact == len(STEPS):
+            text += f" The {scheme} difference is exact at every step, so no {points} are drawn."
+        elif exact:
+            text += f" The {scheme} {points} have gaps where the error is exactly 0."
+    return text + " The best steps are in the text below."
 
 
 def step_size_explorer(example="sin(x)", x0=1.0):
@@ -169,7 +190,7 @@ def step_size_explorer(example="sin(x)", x0=1.0):
         "example": widgets.Dropdown(options=list(EXAMPLES), value=example, description="f(x)"),
         "x0": widgets.FloatSlider(value=x0, min=-2.0, max=2.0, step=0.1, description="x₀"),
     }
-    return figure_widget(explorer, controls, step_size_readout, alt=ALT)
+    return figure_widget(explorer, controls, step_size_readout, alt=step_size_alt)
 
 
 def step_size_readout(r):

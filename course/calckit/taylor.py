@@ -252,7 +252,7 @@ class TaylorSurfaceExplorer:
         # The quadratic as a translucent patch, the plane as a wireframe (no faces) drawn after it: where
         # the two cross (a saddle, near the point) the plane's lines stay visible over the quadratic.
         self.plane_patch = _Patch3D([], facecolor="none", edgecolor=BLUE, linewidth=1.2)
-        self.quad_patch = _Patch3D([], facecolor=ORANGE, edgecolor="#7a5200", alpha=0.45, linewidth=0.3)
+        self.quad_patch = _Patch3D([], facecolor=ORANGE, edgecolor=BLACK, alpha=0.45, linewidth=0.3)
         for patch in (self.quad_patch, self.plane_patch):
             self.ax3d.add_collection3d(patch, autolim=False)
             patch.set_animated(True)
