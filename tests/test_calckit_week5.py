@@ -119,7 +119,7 @@ def test_descent_readout_on_the_quadratics_matches_the_closed_form(name):
             k = len(r["path"]) - 1
             closed = np.array([(1 - 2 * eta) ** k * start[0], fy(eta) ** k * start[1]])
             assert np.allclose(r["path"][-1], closed, rtol=1e-9, atol=1e-12), (eta, steps)
-            assert "Newton (blue) reached |∇f| < 1e-10 in 1 step," in text, (eta, steps, text)
+            assert "Newton (squares) reached |∇f| < 1e-10 in 1 step," in text, (eta, steps, text)
             assert ("a saddle" in text) == (name == "saddle")
             if name == "saddle":
                 assert "rate" not in text.split(";")[0] or "every rate" in text, (eta, steps, text)

@@ -52,6 +52,26 @@ class LiveFigure:
         return buffer.getvalue()
 
 
+def _short(value):
+    """A contour level in a few characters: 12, 0.5, 1.2e-03 -> '0.0012'."""
+    if abs(value) >= 100:
+        return f"{value:.0f}"
+    text = f"{value:.2g}"
+    return text if "e" not in text else f"{value:.1g}"
+
+
+def label_contours(ax, contours, count=5, fontsize=7):
+    """Write the value on about `count` of a contour map's levels (in black, on the lines), so that which
+    way f rises is read from numbers, not from the colour map alone. Widgets draw their contours once,
+    as background, so the labels cost nothing per frame."""
+    levels = list(contours.levels)
+    if not levels:
+        return []
+    every = max(1, round(len(levels) / count))
+    chosen = levels[every // 2::every] or levels[:1]
+    return ax.clabel(contours, levels=chosen, fmt=_short, fontsize=fontsize, colors="black", inline=True)
+
+
 def figure_widget(explorer, controls, readout=None, alt=None):
     """Return a VBox that calls `explorer.update(**values)` whenever a control moves.
 
@@ -102,9 +122,10 @@ _IMAGE = None
 def plot_image(alt, **options):
     """The Image a widget draws into, with `alt` as its text alternative.
 
-    ipywidgets' Image has no alt attribute; its tooltip becomes the <img>'s title, which is the
-    image's accessible name when it has no alt (and a hover tip for everyone). The numbers
-    themselves are in the HTML readout under each plot, which a screen reader reads as text.
+    ipywidgets' Image has no alt attribute: its tooltip becomes the <img>'s title, and the
+    course's JupyterLab extension moves it to the <img>'s alt, its accessible name (so it is not
+    also a hover tip). The numbers themselves are in the HTML readout under each plot, which a
+    screen reader reads as text.
     """
     global _IMAGE
     import ipywidgets as widgets

@@ -1,7 +1,7 @@
 """Gradient descent and Newton's method on a surface: the paths they take, drawn on its contours."""
 import numpy as np
 
-from ._display import LiveFigure, figure_widget
+from ._display import LiveFigure, figure_widget, label_contours
 from .figures import BLUE, VERMILLION
 from .surfaces import SURFACES, get_surface
 
@@ -126,14 +126,14 @@ def descent_readout(r):
         first = f"still moving: |∇f| at the end = {r['gradient_norm']:.3g}"
     if r["newton_converged"]:
         n = r["newton_steps"]
-        second = (f"Newton (blue) reached |∇f| < 1e-10 in {n} step{'s' if n != 1 else ''}, "
+        second = (f"Newton (squares) reached |∇f| < 1e-10 in {n} step{'s' if n != 1 else ''}, "
                   f"at {_kind(r['newton_eigenvalues'])}")
     elif r["newton_ran_off"]:
         x, y = r["newton_end"]
-        second = (f"Newton (blue) ran off to ({x:.2f}, {y:.2f}), where f is flat: not a stationary point "
+        second = (f"Newton (squares) ran off to ({x:.2f}, {y:.2f}), where f is flat: not a stationary point "
                   f"(its next step would still be {r['newton_next_step']:.2g} long)")
     else:
-        second = f"Newton (blue) has not converged after {r['newton_steps']} steps"
+        second = f"Newton (squares) has not converged after {r['newton_steps']} steps"
     return f"{first}; {second}"
 
 
@@ -163,6 +163,7 @@ class DescentExplorer:
             self._contours.remove()
         X, Y = np.meshgrid(np.linspace(*s.xlim, 200), np.linspace(*s.ylim, 200))
         self._contours = self.ax.contour(X, Y, s.f(X, Y), levels=25, cmap="viridis", linewidths=0.8)
+        label_contours(self.ax, self._contours)
         self.ax.set(xlim=s.xlim, ylim=s.ylim, xlabel="$x$", ylabel="$y$", aspect="equal")
         self.ax.legend(loc="lower right", fontsize=8)
         self.live.invalidate()
@@ -175,7 +176,7 @@ class DescentExplorer:
         path, newton = r["path"], r["newton"]
         self.path.set_data(path[:, 0], path[:, 1])
         self.newton.set_data(newton[:, 0], newton[:, 1])
-        self.title.set_text(f"η = {learning_rate:.3g}: after {len(path) - 1} steps f = {r['f']:.4g}"
+        self.title.set_text(f"η = {learning_rate:.3g}: after {len(path) - 1} step{'' if len(path) == 2 else 's'} f = {r['f']:.4g}"
                             + ("  (diverging)" if r["ran_away"] else ""))
         (x0, x1), (y0, y1) = s.xlim, s.ylim
         shown = lambda p: bool(x0 <= p[0] <= x1 and y0 <= p[1] <= y1)

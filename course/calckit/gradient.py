@@ -1,7 +1,7 @@
 """A surface, its contours and the gradient arrow at a point the student moves."""
 import numpy as np
 
-from ._display import LiveFigure, figure_widget
+from ._display import LiveFigure, figure_widget, label_contours
 from .figures import BLACK, VERMILLION
 from .surfaces import SURFACES, get_surface
 
@@ -72,7 +72,9 @@ class GradientExplorer:
         self.marker, = self.ax.plot([], [], "o", color=VERMILLION, mec=BLACK, zorder=5)
         # the contour's tangent line at the point: dashed, unlike the solid contours
         self.level, = self.ax.plot([], [], "--", color=BLACK, lw=1.2, label="tangent to the contour through the point")
-        self.arrow = self.ax.annotate("", xy=(0, 0), xytext=(0, 0), zorder=6,
+        # annotation_clip=False: matplotlib would otherwise skip the whole arrow whenever its tip
+        # leaves the axes; it is drawn across the plot's edge instead (and the text says so).
+        self.arrow = self.ax.annotate("", xy=(0, 0), xytext=(0, 0), zorder=6, annotation_clip=False,
                                       arrowprops=dict(arrowstyle="-|>", color=VERMILLION, lw=2.5))
         self.title = self.fig.text(0.5, 0.955, "", ha="center", fontsize=11)
         self.live.animate(self.marker3d, self.marker, self.level, self.arrow, self.title)
@@ -97,6 +99,7 @@ class GradientExplorer:
         surf = self.ax3d.plot_surface(X, Y, Z, cmap="viridis", linewidth=0, antialiased=False,
                                       rcount=40, ccount=40, alpha=0.85)
         contours = self.ax.contour(X, Y, Z, levels=15, cmap="viridis")
+        label_contours(self.ax, contours)      # removed with the contour set
         self._static = [surf, contours]
         # Set the 3-D limits to this surface (autoscaling would only ever grow them, keeping the
         # previous surface's range after a switch).
@@ -139,6 +142,8 @@ class GradientExplorer:
         ahead = np.array([x0, y0]) + READOUT_STEP * direction
         return {"f": f0, "gradient": g, "slope": norm, "uphill": direction, "point": (x0, y0),
                 "surface": self.surface_name, "arrow_length": self.scale * norm / self.width,
+                "tip_in_view": bool(self.xlim[0] <= self.arrow.xy[0] <= self.xlim[1]
+                                    and self.ylim[0] <= self.arrow.xy[1] <= self.ylim[1]),
                 "stationary": stationary,
                 "kind": None if stationary is None else stationary_kind(s, stationary),
                 "rise": float(s.f(*ahead)) - f0, "first_order_rise": READOUT_STEP * norm}
@@ -163,12 +168,13 @@ def describe(r):
     return text
 
 
-VISIBLE = 0.01   # an arrow shorter than this fraction of the plot's width is too short to see
+VISIBLE = 0.01   # an arrow shorter than this fraction of the plot's width is drawn as little more than its head
 
 
 def gradient_alt(r):
     """The plot's text alternative, for what `update` returned (the arrow and the tangent segment are
-    drawn only where ∇f ≠ 0; an arrow too short to see is said to be)."""
+    drawn only where ∇f ≠ 0; a very short arrow is said to be just its head, and one whose tip reaches
+    past the plot's edge is said to)."""
     x0, y0 = r["point"]
     gx, gy = r["gradient"]
     text = (f"Left: the surface “{r['surface']}” in 3-D with the point ({x0:.2f}, {y0:.2f}) on it as a dot. Right: "
@@ -176,8 +182,10 @@ def gradient_alt(r):
     if r["slope"] <= 1e-12:
         text += ", where the gradient is zero: no arrow and no tangent segment are drawn"
     else:
-        arrow = ("an arrow too short to see" if r["arrow_length"] < VISIBLE
+        arrow = ("a very short arrow, little more than its head" if r["arrow_length"] < VISIBLE
                  else "an arrow pointing uphill across the contours, longer where steeper")
+        if not r.get("tip_in_view", True):
+            arrow += ", its tip reaching past the edge of the contour map"
         text += (f", the gradient ∇f = ({_number(gx)}, {_number(gy)}) there as {arrow}, and a short dashed segment along "
                  f"the tangent to the contour through the point, at a right angle to the gradient")
     return text + ". The text below gives the direction of steepest ascent, or says the point is stationary."

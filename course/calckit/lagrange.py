@@ -5,7 +5,7 @@ from typing import Callable
 
 import numpy as np
 
-from ._display import LiveFigure, figure_widget
+from ._display import LiveFigure, figure_widget, label_contours
 from .figures import BLACK, BLUE, VERMILLION
 
 
@@ -53,12 +53,14 @@ class LagrangeExplorer:
         self.fig.subplots_adjust(left=0.1, right=0.97, bottom=0.1, top=0.9)
         self.ax = self.fig.add_subplot()
         self.point, = self.ax.plot([], [], "o", color=BLACK, zorder=5)
+        # annotation_clip=False: an arrow whose tip leaves the axes is still drawn (matplotlib would skip
+        # it), like its label, which is text and never clipped.
         # The two arrows differ by more than colour: ∇f solid with a filled head, ∇g dashed with an
         # open one, each labelled at its tip.
-        self.arrow_f = self.ax.annotate("", xy=(0, 0), xytext=(0, 0), zorder=6,
+        self.arrow_f = self.ax.annotate("", xy=(0, 0), xytext=(0, 0), zorder=6, annotation_clip=False,
                                         arrowprops=dict(arrowstyle="-|>", color=VERMILLION, lw=2.5,
                                                         mutation_scale=18))
-        self.arrow_g = self.ax.annotate("", xy=(0, 0), xytext=(0, 0), zorder=7,
+        self.arrow_g = self.ax.annotate("", xy=(0, 0), xytext=(0, 0), zorder=7, annotation_clip=False,
                                         arrowprops=dict(arrowstyle="->", color=BLUE, lw=2, linestyle="--",
                                                         mutation_scale=18))
         label = dict(ha="center", va="center", fontsize=12, zorder=8,
@@ -80,6 +82,7 @@ class LagrangeExplorer:
             artist.remove()
         X, Y = np.meshgrid(np.linspace(*p.xlim, 200), np.linspace(*p.ylim, 200))
         contours = self.ax.contour(X, Y, p.f(X, Y), levels=25, cmap="viridis", linewidths=0.8)
+        label_contours(self.ax, contours)
         s = np.linspace(*p.s_range, 400)
         cx, cy = p.curve(s)
         curve, = self.ax.plot(cx, cy, "-", color=BLACK, lw=2, label="the constraint $g = 0$")
@@ -119,7 +122,11 @@ class LagrangeExplorer:
         self.title.set_text(f"at ({x:.3f}, {y:.3f}): f = {float(p.f(x, y)):.4f}, "
                             f"sin(angle between ∇f and ∇g) = {cross:+.3f}")
         cosine = float(np.clip(gf @ gg / (np.linalg.norm(gf) * np.linalg.norm(gg)), -1, 1))
+        (x_lo, x_hi), (y_lo, y_hi) = p.xlim, p.ylim
+        past = [name for name, arrow in (("∇f", self.arrow_f), ("∇g", self.arrow_g))
+                if not (x_lo <= arrow.xy[0] <= x_hi and y_lo <= arrow.xy[1] <= y_hi)]
         return {"point": (x, y), "f": float(p.f(x, y)), "sin_angle": cross, "problem": self.problem,
+                "past_edge": past,
                 "angle": float(np.degrees(np.arccos(cosine))),
                 "lam": float(gf @ gg / (gg @ gg))}
 
@@ -133,9 +140,15 @@ def lagrange_alt(r):
         relation += ": f is stationary along the curve here"
     else:
         relation = f"not parallel ({r['angle']:.0f}° apart): f still changes along the curve"
+    past = r.get("past_edge", [])
+    edge = ""
+    if past:
+        edge = (f" (the {past[0]} arrow's tip and label reach past the plot's edge)" if len(past) == 1
+                else " (both tips and labels reach past the plot's edge)")
     return (f"Contour map of f(x, y) for “{r['problem']}”, with the constraint curve g = 0 (thick solid line) and "
             f"the point ({x:.2f}, {y:.2f}) on it. From the point, a solid arrow labelled ∇f and a dashed arrow "
-            f"labelled ∇g show the directions of the two gradients; here they are {relation}. λ is in the text below.")
+            f"labelled ∇g show the directions of the two gradients{edge}; here they are {relation}. "
+            f"λ is in the text below.")
 
 
 def lagrange_explorer(problem="the lecture's example"):

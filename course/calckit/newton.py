@@ -76,9 +76,11 @@ class NewtonExplorer:
             return
         p = ROOT_PROBLEMS[name]
         self.problem = name
-        xs = np.linspace(*p.xlim, 500)
+        # The plot always spans the x0 slider's range, so every starting guess is on it.
+        self.xlim = (min(p.xlim[0], X0_SLIDER[0]), max(p.xlim[1], X0_SLIDER[1]))
+        xs = np.linspace(*self.xlim, 500)
         self.curve.set_data(xs, p.f(xs))
-        self.ax.set(xlim=p.xlim, ylim=p.ylim, xlabel="$x$", ylabel=f"$f(x) = {p.label}$")
+        self.ax.set(xlim=self.xlim, ylim=p.ylim, xlabel="$x$", ylabel=f"$f(x) = {p.label}$")
         self.live.invalidate()
 
     def update(self, x0=1.0, steps=3, problem=None):
@@ -94,7 +96,10 @@ class NewtonExplorer:
         self.title.set_text(f"${p.label}$ from $x_0 = {x0:.2f}$: $x_{{{len(xs) - 1}}} = {last:.10g}$, "
                             f"$f = {float(p.f(last)):.1e}$")
         return {"iterates": xs, "stopped": stopped, "residual": float(p.f(last)), "problem": self.problem,
-                "on_plot": bool(p.xlim[0] <= last <= p.xlim[1])}
+                "on_plot": bool(self.xlim[0] <= last <= self.xlim[1]),
+                # guesses whose circle (x, f(x)) is outside the axes, so not drawn
+                "off_plot": [i for i, v in enumerate(xs) if not (self.xlim[0] <= v <= self.xlim[1]
+                                                                 and p.ylim[0] <= float(p.f(v)) <= p.ylim[1])]}
 
 
 def _readable(expr):
@@ -102,17 +107,28 @@ def _readable(expr):
     return expr.replace("**2", "²").replace("**3", "³").replace("2*x", "2x")
 
 
+_SUB = ["₀", "₁", "₂", "₃", "₄", "₅", "₆", "₇", "₈", "₉"]
+
+
 def newton_alt(r):
     """The plot's text alternative, for what `update` returned: what is drawn, and where the last guess is."""
     xs = r["iterates"]
     n = len(xs) - 1
     text = f"Graph of f(x) = {_readable(r['problem'])}"
+    off = r.get("off_plot", [])
     if n == 0:
-        text += f" with the first guess x₀ = {xs[0]:.3g} as a circle: no step taken yet, so no tangent is drawn"
+        first = "off the plot" if 0 in off else "as a circle"
+        reason = "no step could be taken" if r["stopped"] else "no step taken yet"
+        text += f" with the first guess x₀ = {xs[0]:.3g} {first}: {reason}, so no tangent is drawn"
     else:
         text += (f" with Newton's guesses as circles, from x₀ = {xs[0]:.3g}: from each guess a dashed tangent runs down to the x axis, and a dotted line joins its "
                  f"root on the axis to the next guess on the curve; after {n} step{'s' if n != 1 else ''} the guess is {xs[-1]:.6g}"
                  + ("" if r["on_plot"] else ", off the plot"))
+        if off and len(off) == len(xs):
+            text += "; none of the guesses is on the plot"
+        elif off:
+            text += (f"; {len(off)} of the {len(xs)} guesses {'is' if len(off) == 1 else 'are'} off the plot "
+                     f"({', '.join(f'x{_SUB[i]}' for i in off)})")
     if r["stopped"]:
         text += f". Stopped early: {r['stopped']}"
     return text + ". The guesses are in the text below."

@@ -1,7 +1,7 @@
 """Fitting a straight line by hand: residuals and chi-squared live, beside the best fit."""
 import numpy as np
 
-from ._display import LiveFigure, figure_widget
+from ._display import LiveFigure, figure_widget, label_contours
 
 # Okabe–Ito colours: distinguishable with every common colour-vision deficiency.
 BLUE, ORANGE, VERMILLION, GREEN, SKY, PURPLE = "#0072B2", "#E69F00", "#D55E00", "#009E73", "#56B4E9", "#CC79A7"
@@ -251,7 +251,8 @@ class GaussianFitExplorer:
         # χ² on the whole grid at once: broadcast the bins along a third axis
         model = gaussian(self.x[:, None, None], M, S)
         chi2 = np.sum(((self.y[:, None, None] - model) / self.sigma[:, None, None]) ** 2, axis=0)
-        self.ax.contour(M, S, np.log10(chi2), levels=20, cmap="viridis", linewidths=0.8)
+        contours = self.ax.contour(M, S, np.log10(chi2), levels=20, cmap="viridis", linewidths=0.8)
+        label_contours(self.ax, contours)      # the values of log10 χ²
         self.ax.set(xlim=mu_range, ylim=sig_range, xlabel="mean $\\mu$", ylabel="width $\\sigma$",
                     title="$\\log_{10}\\chi^2$ and the path")
         lowest = np.unravel_index(np.argmin(chi2), chi2.shape)
@@ -311,8 +312,11 @@ class GaussianFitExplorer:
             still = f" (still moving {moving:.2g} a step)" if moving > SETTLED else ""
             where = f"{done} μ = {mu:.2f}, σ = {sig:.2f}, χ² = {chi2:.4g}{still}"
         text = f"aggression {aggression:.3g}: {where}"
+        in_view = lambda point: bool(self.mu_range[0] <= point[0] <= self.mu_range[1]
+                                     and self.sig_range[0] <= point[1] <= self.sig_range[1])
         result = {"path": path, "mu": mu, "sig": sig, "chi2": chi2, "completed": completed,
-                  "settling": settling, "moving": moving, "apart": apart}
+                  "settling": settling, "moving": moving, "apart": apart, "end_shown": in_view(path[-1]),
+                  "stopped": None if completed else self._why_stopped(path[-1], aggression)}
         if self.gauss_newton:
             gn, why = gauss_newton_path(self.x, self.y, self.sigma, (mu0, sig0), steps)
             self.gn_path.set_data(gn[:, 0], gn[:, 1])
@@ -321,7 +325,7 @@ class GaussianFitExplorer:
             stop = "" if why is None else f" (stopped: step {len(gn)} {why})"
             text += (f"\nGauss–Newton: after {len(gn) - 1} step{'' if len(gn) == 2 else 's'} μ = {gn[-1][0]:.2f}, σ = {gn[-1][1]:.2f}, "
                      f"χ² = {gn_chi2:.4g}{stop}")
-            result.update(gn_path=gn, gn_chi2=gn_chi2, gn_stopped=why)
+            result.update(gn_path=gn, gn_chi2=gn_chi2, gn_stopped=why, gn_end_shown=in_view(gn[-1]))
         self.title.set_text(text)
         return result
 
@@ -353,15 +357,28 @@ def gaussian_fit_alt(gauss_newton):
     def alt(r):
         n = len(r["path"]) - 1
         steps = f"{n} step{'s' if n != 1 else ''}"
+        where = f"μ = {r['mu']:.2f}, σ = {r['sig']:.2f}"
+        # an end outside the χ² map's axes is not drawn there: say that the path leaves the picture
+        off = "" if r.get("end_shown", True) else " (it has left the picture)"
         if not r["completed"]:
-            end = f"The walk stopped early, after {steps}, at μ = {r['mu']:.2f}, σ = {r['sig']:.2f}."
+            end = (f"The walk stopped early, after {steps} (its next step {r.get('stopped') or 'runs away'}), "
+                   f"at {where}{off}.")
         elif not r["settling"]:
-            end = f"After {steps} the walk is not settling: where it is now is not a fit."
+            end = f"After {steps} the walk is not settling: where it is now is not a fit{off}."
+        elif off:
+            end = f"The walk leaves the picture: after {steps} it is at {where}."
         else:
-            end = f"After {steps} the walk is at μ = {r['mu']:.2f}, σ = {r['sig']:.2f}."
+            end = f"After {steps} the walk is at {where}."
         if "gn_path" in r:
             mu, sig = r["gn_path"][-1]
-            end += f" Gauss–Newton's ends at μ = {mu:.2f}, σ = {sig:.2f}."
+            gn_n = len(r["gn_path"]) - 1
+            gn_steps = f"{gn_n} step{'s' if gn_n != 1 else ''}"
+            gn_off = "" if r.get("gn_end_shown", True) else ", outside the picture"
+            if r.get("gn_stopped"):
+                end += (f" Gauss–Newton's stopped after {gn_steps} (step {gn_n + 1} {r['gn_stopped']}) "
+                        f"at μ = {mu:.2f}, σ = {sig:.2f}{gn_off}.")
+            else:
+                end += f" Gauss–Newton's ends after {gn_steps} at μ = {mu:.2f}, σ = {sig:.2f}{gn_off}."
         mu0, sig0 = r["path"][0]
         return ("Left: contours of log chi-squared over the mean μ and the width σ, with the lowest point on the "
                 f"grid (a plus) and the path of steepest descent (dots) from the start μ = {mu0:g}, σ = {sig0:g}"

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._display import LiveFigure, plot_image, set_alt
+from ._display import LiveFigure, label_contours, plot_image, set_alt
 from .figures import BLACK, BLUE, YELLOW
 
 DOMAIN = (-3.0, 3.0)
@@ -153,7 +153,7 @@ class Sandpit:
         Once the phone is found the game is over and further probes are refused, so the count stops
         at the probe that found it."""
         if self.found:
-            raise ValueError(f"the phone was already found after {self.found_after} probes: this game is over, "
+            raise ValueError(f"the phone was already found after {_probes(self.found_after)}: this game is over, "
                              f"so further probes are not counted; start a new game, "
                              f"Sandpit({self.seed}, {self.difficulty!r}) or another seed, to play again")
         try:
@@ -210,7 +210,8 @@ class SandpitView:
         self.cax.set_title("depth", fontsize=10)
         # blue on sand: contrast 3.6 (vermillion would be 2.7)
         self.last, = self.ax.plot([], [], "o", ms=14, mfc="none", mec=BLUE, mew=2, zorder=5)
-        self.downhill = self.ax.annotate("", xy=(0, 0), xytext=(0, 0), zorder=6,
+        # annotation_clip=False: drawn even when its tip leaves the sand (matplotlib would skip it)
+        self.downhill = self.ax.annotate("", xy=(0, 0), xytext=(0, 0), zorder=6, annotation_clip=False,
                                          arrowprops=dict(arrowstyle="-|>", color=BLUE, lw=2))
         self.phone, = self.ax.plot([], [], "*", ms=22, color=YELLOW, mec=BLACK, zorder=7)
         self.title = self.ax.text(0.5, 1.02, "", transform=self.ax.transAxes, ha="center")
@@ -238,15 +239,17 @@ class SandpitView:
                 artist.remove()
             self._revealed = []
             if show:
-                self.peeked = True
+                # a peek after the phone is found does not make the (blind) search a sighted one
+                self.peeked = self.peeked or not self.game.found
                 X, Y, Z = self._grid
                 self._revealed = [self.ax.contour(X, Y, Z, levels=20, cmap="viridis_r", linewidths=0.8)]
+                label_contours(self.ax, self._revealed[0])   # depths on the lines; removed with them
             self.live.invalidate()
         return self._draw()
 
     def probe(self, x, y):
         if self.game.found:  # the game is over: the count stays at the winning probe
-            return self._draw(f"the phone is already found (after {self.game.found_after} probes): "
+            return self._draw(f"the phone is already found (after {_probes(self.game.found_after)}): "
                               "press New game to play again")
         self.game.probe(x, y)
         return self._draw()
@@ -279,13 +282,19 @@ class SandpitView:
         shown = game.found or bool(self._revealed)
         self.phone.set_data(*([[game.minimum[0]], [game.minimum[1]]] if shown else [[], []]))
         peeked = " (landscape revealed)" if self.peeked else ""
-        status = (f"found after {game.found_after} probes{peeked}!" if game.found
-                  else f"{len(game.probes)} probes used")
+        status = (f"found after {_probes(game.found_after)}{peeked}!" if game.found
+                  else f"{_probes(len(game.probes))} used")
         self.title.set_text(f"{game.difficulty}, seed {game.seed}: {status}")
         return {"probes": game.found_after if game.found else len(game.probes), "found": game.found,
                 "last": last, "message": message, "revealed": self.peeked,
                 "contours": bool(self._revealed), "phone": game.minimum.copy() if shown else None,
-                "arrow": bool(last is not None and slope > 1e-12)}
+                "arrow": bool(last is not None and slope > 1e-12),
+                "arrow_past_edge": bool(last is not None and slope > 1e-12 and not all(
+                    DOMAIN[0] <= v <= DOMAIN[1] for v in self.downhill.xy))}
+
+
+def _probes(n):
+    return f"{n} probe{'' if n == 1 else 's'}"
 
 
 def describe(state):
@@ -300,7 +309,7 @@ def describe(state):
                      f"depth f = <b>{last.depth:.4f}</b>, J = [{j1:.4f}, {j2:.4f}], "
                      f"H = [[{h11:.4f}, {h12:.4f}], [{h21:.4f}, {h22:.4f}]]")
     peeked = (" (with the landscape revealed, so not a blind search)" if state.get("revealed") else "")
-    lines.append(f"<b>Found the phone after {state['probes']} probes{peeked}!</b>" if state["found"]
+    lines.append(f"<b>Found the phone after {_probes(state['probes'])}{peeked}!</b>" if state["found"]
                  else f"probes used: <b>{state['probes']}</b>")
     return "<br>".join(lines)
 
@@ -319,7 +328,8 @@ def sandpit_alt(state):
         text += (f". {n} probe{'s' if n != 1 else ''}, each a dot coloured by its depth (yellow deepest, dark "
                  f"purple shallowest, as the colour bar beside the sand shows); the last, at "
                  f"({last.point[0]:.2f}, {last.point[1]:.2f}), is ringed, ")
-        text += ("with an arrow pointing downhill" if state["arrow"]
+        text += (("with an arrow pointing downhill" + (", its tip past the edge of the sand"
+                                                       if state.get("arrow_past_edge") else "")) if state["arrow"]
                  else "with no arrow: the floor is flat there, so no direction is downhill")
     if state["phone"] is not None:
         text += f". The phone is the star at ({state['phone'][0]:.2f}, {state['phone'][1]:.2f})"
