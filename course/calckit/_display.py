@@ -108,12 +108,12 @@ def figure_widget(explorer, controls, readout=None, alt=None):
 
 
 def set_alt(image, alt):
-    """Give a plot's Image a new text alternative (sent to the front end only when it changed)."""
+    """Give a plot's Image a new text alternative (traitlets sends it to the front end only when it
+    changed)."""
     alt = " ".join(str(alt).split())
     if not alt:
         raise ValueError("a widget's plot needs a text alternative (alt) saying what it shows")
-    if image.tooltip != alt:
-        image.tooltip = alt
+    image.tooltip = alt
 
 
 _IMAGE = None
